@@ -1,1 +1,12 @@
-//! placeholder crate root; filled in by its owner.
+//! Delivery intelligence for Valine: JUnit parsing, flaky-test scoring, PR risk and
+//! webhook signature checks.
+//!
+//! A pure library: no I/O, no async, no global state. The server adapts it to HTTP and
+//! storage.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+pub mod junit;
+pub mod signature;
+
+pub use junit::{JunitError, Limits, Status, TestResult};
+pub use signature::{SignatureError, verify_github_signature};
