@@ -1,0 +1,940 @@
+//! Diff of two IRs into operations, and the risk analysis over them.
+
+use crate::ir::{Column, EnumIr, ForeignKey, Index, Ir, Table};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write;
+use std::str::FromStr;
+
+/// Every operation the differ emits. Serialized in camelCase (`addModel`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OpKind {
+    AddModel,
+    AddField,
+    AlterType,
+    DropField,
+    DropModel,
+    AddEnum,
+    DropEnum,
+    AddEnumValue,
+    DropEnumValue,
+    RenameEnum,
+    RenameEnumValue,
+    MakeRequired,
+    MakeOptional,
+    AlterDefault,
+    AddIndex,
+    DropIndex,
+    AddUnique,
+    DropUnique,
+    AlterPrimaryKey,
+    AddRelation,
+    DropRelation,
+    RenameTable,
+    RenameColumn,
+    AlterNativeType,
+}
+
+impl OpKind {
+    /// Risk weight; the table in the crate docs explains each one.
+    pub fn weight(self) -> u32 {
+        match self {
+            OpKind::AddModel => 1,
+            OpKind::AddField => 2,
+            OpKind::AlterType => 7,
+            OpKind::DropField => 8,
+            OpKind::DropModel => 10,
+            OpKind::AddEnum => 1,
+            OpKind::DropEnum => 6,
+            OpKind::AddEnumValue => 1,
+            OpKind::DropEnumValue => 7,
+            OpKind::RenameEnum => 3,
+            OpKind::RenameEnumValue => 4,
+            OpKind::MakeRequired => 5,
+            OpKind::MakeOptional => 1,
+            OpKind::AlterDefault => 1,
+            OpKind::AddIndex => 3,
+            OpKind::DropIndex => 2,
+            OpKind::AddUnique => 5,
+            OpKind::DropUnique => 3,
+            OpKind::AlterPrimaryKey => 8,
+            OpKind::AddRelation => 3,
+            OpKind::DropRelation => 2,
+            OpKind::RenameTable => 6,
+            OpKind::RenameColumn => 5,
+            OpKind::AlterNativeType => 4,
+        }
+    }
+
+    /// Data is gone after these run (a type change is not: it gets a warning instead).
+    pub fn destructive(self) -> bool {
+        matches!(
+            self,
+            OpKind::DropModel | OpKind::DropField | OpKind::DropEnum | OpKind::DropEnumValue
+        )
+    }
+
+    pub fn is_type_change(self) -> bool {
+        matches!(self, OpKind::AlterType | OpKind::AlterNativeType)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::AddModel => "addModel",
+            OpKind::AddField => "addField",
+            OpKind::AlterType => "alterType",
+            OpKind::DropField => "dropField",
+            OpKind::DropModel => "dropModel",
+            OpKind::AddEnum => "addEnum",
+            OpKind::DropEnum => "dropEnum",
+            OpKind::AddEnumValue => "addEnumValue",
+            OpKind::DropEnumValue => "dropEnumValue",
+            OpKind::RenameEnum => "renameEnum",
+            OpKind::RenameEnumValue => "renameEnumValue",
+            OpKind::MakeRequired => "makeRequired",
+            OpKind::MakeOptional => "makeOptional",
+            OpKind::AlterDefault => "alterDefault",
+            OpKind::AddIndex => "addIndex",
+            OpKind::DropIndex => "dropIndex",
+            OpKind::AddUnique => "addUnique",
+            OpKind::DropUnique => "dropUnique",
+            OpKind::AlterPrimaryKey => "alterPrimaryKey",
+            OpKind::AddRelation => "addRelation",
+            OpKind::DropRelation => "dropRelation",
+            OpKind::RenameTable => "renameTable",
+            OpKind::RenameColumn => "renameColumn",
+            OpKind::AlterNativeType => "alterNativeType",
+        }
+    }
+}
+
+/// One change. `model`/`field` are Prisma names, `table`/`column` database names; for enum
+/// operations `model`/`table` name the enum and `field`/`column` the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    #[serde(rename = "type")]
+    pub kind: OpKind,
+    pub model: String,
+    pub table: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For index/unique/relation operations: the columns, comma-separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub risk: u32,
+    pub destructive: bool,
+    pub reason: String,
+    /// A safer way to roll this change out, where one exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<String>,
+    /// The database object (index or constraint name) the operation creates or removes.
+    /// Not serialized: the contract's shape is fixed; tests and callers may use it.
+    #[serde(skip)]
+    pub object: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    /// Seed thresholds, exactly: high above 50, medium above 20.
+    pub fn from_score(score: u32) -> Severity {
+        if score > 50 {
+            Severity::High
+        } else if score > 20 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Window {
+    LowTraffic,
+    OffPeak,
+    ScheduledMaintenance,
+}
+
+impl Window {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Window::LowTraffic => "low-traffic",
+            Window::OffPeak => "off-peak",
+            Window::ScheduledMaintenance => "scheduled-maintenance",
+        }
+    }
+}
+
+/// A CI gate: `--fail-on low|medium|high|destructive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Any change at all (an empty diff never fails).
+    Low,
+    /// Severity medium or high.
+    Medium,
+    High,
+    /// Any destructive operation, whatever the score.
+    Destructive,
+}
+
+impl FromStr for FailOn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Ok(FailOn::Low),
+            "medium" => Ok(FailOn::Medium),
+            "high" => Ok(FailOn::High),
+            "destructive" => Ok(FailOn::Destructive),
+            other => Err(format!(
+                "unknown threshold `{other}` (expected low, medium, high or destructive)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub total_operations: usize,
+    pub add_models: usize,
+    pub drop_models: usize,
+    pub add_fields: usize,
+    pub drop_fields: usize,
+    /// `alterType` plus `alterNativeType`: both change what the column stores.
+    pub alter_types: usize,
+    pub has_destructive: bool,
+    pub has_type_changes: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Analysis {
+    pub operations: Vec<Operation>,
+    pub risk_score: u32,
+    pub severity: Severity,
+    pub window_recommendation: Window,
+    pub summary: Summary,
+    pub warnings: Vec<String>,
+}
+
+impl Analysis {
+    pub fn from_operations(operations: Vec<Operation>, warnings: Vec<String>) -> Analysis {
+        let risk_score = operations.iter().map(|o| o.risk).sum();
+        let count = |k: OpKind| operations.iter().filter(|o| o.kind == k).count();
+        let has_destructive = operations.iter().any(|o| o.destructive);
+        let alter_types = operations.iter().filter(|o| o.kind.is_type_change()).count();
+        let summary = Summary {
+            total_operations: operations.len(),
+            add_models: count(OpKind::AddModel),
+            drop_models: count(OpKind::DropModel),
+            add_fields: count(OpKind::AddField),
+            drop_fields: count(OpKind::DropField),
+            alter_types,
+            has_destructive,
+            has_type_changes: alter_types > 0,
+        };
+        let window_recommendation = if risk_score > 50 || has_destructive {
+            Window::ScheduledMaintenance
+        } else if risk_score > 20 || summary.has_type_changes {
+            Window::OffPeak
+        } else {
+            Window::LowTraffic
+        };
+        Analysis {
+            operations,
+            risk_score,
+            severity: Severity::from_score(risk_score),
+            window_recommendation,
+            summary,
+            warnings,
+        }
+    }
+
+    /// Whether this analysis reaches a `--fail-on` threshold.
+    pub fn meets(&self, threshold: FailOn) -> bool {
+        match threshold {
+            FailOn::Low => !self.operations.is_empty(),
+            FailOn::Medium => self.severity >= Severity::Medium,
+            FailOn::High => self.severity >= Severity::High,
+            FailOn::Destructive => self.summary.has_destructive,
+        }
+    }
+
+    /// A plain-text report for CI logs.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Schema migration risk: {} (score {}), window: {}",
+            self.severity.as_str().to_uppercase(),
+            self.risk_score,
+            self.window_recommendation.as_str()
+        );
+        let s = &self.summary;
+        let _ = writeln!(
+            out,
+            "{} operation(s): {} model(s) added, {} dropped; {} field(s) added, {} dropped; {} type change(s){}",
+            s.total_operations,
+            s.add_models,
+            s.drop_models,
+            s.add_fields,
+            s.drop_fields,
+            s.alter_types,
+            if s.has_destructive { "; DESTRUCTIVE" } else { "" }
+        );
+        if self.operations.is_empty() {
+            out.push_str("No database changes.\n");
+        } else {
+            out.push_str("\nOperations:\n");
+            for op in &self.operations {
+                let target = match &op.column {
+                    Some(c) => format!("{}.{}", op.table, c),
+                    None => op.table.clone(),
+                };
+                let _ = writeln!(
+                    out,
+                    "  [{:>2}] {}{} {} — {}",
+                    op.risk,
+                    op.kind.name(),
+                    if op.destructive { " (destructive)" } else { "" },
+                    target,
+                    op.reason
+                );
+                if let Some(r) = &op.recipe {
+                    let _ = writeln!(out, "       recipe: {r}");
+                }
+            }
+        }
+        if !self.warnings.is_empty() {
+            out.push_str("\nWarnings:\n");
+            for w in &self.warnings {
+                let _ = writeln!(out, "  ! {w}");
+            }
+        }
+        out
+    }
+}
+
+struct Builder {
+    ops: Vec<Operation>,
+    warnings: Vec<String>,
+}
+
+impl Builder {
+    fn push(&mut self, kind: OpKind, model: &str, table: &str, reason: String) -> &mut Operation {
+        self.ops.push(Operation {
+            kind,
+            model: model.to_string(),
+            table: table.to_string(),
+            field: None,
+            column: None,
+            field_type: None,
+            from: None,
+            to: None,
+            risk: kind.weight(),
+            destructive: kind.destructive(),
+            reason,
+            recipe: None,
+            object: None,
+        });
+        let last = self.ops.len() - 1;
+        // Just pushed, so the index exists; `get_mut` keeps this free of panicking paths.
+        match self.ops.get_mut(last) {
+            Some(op) => op,
+            None => unreachable_op(),
+        }
+    }
+}
+
+#[allow(clippy::unreachable)]
+fn unreachable_op() -> ! {
+    unreachable!("operation was just pushed")
+}
+
+/// Computes the operations turning `old` into `new`, then scores them.
+pub fn diff(old: &Ir, new: &Ir) -> Analysis {
+    let mut b = Builder {
+        ops: Vec::new(),
+        warnings: Vec::new(),
+    };
+    diff_enums(&mut b, old, new);
+
+    // Tables match by database name; an unmatched pair with the same Prisma model name is a
+    // rename (the mapping changed, the model did not).
+    let mut renamed: HashMap<&str, &str> = HashMap::new(); // old db name → new db name
+    let new_unmatched: Vec<&Table> = new
+        .tables
+        .values()
+        .filter(|t| !old.tables.contains_key(&t.name))
+        .collect();
+    for t in old.tables.values().filter(|t| !new.tables.contains_key(&t.name)) {
+        if let Some(n) = new_unmatched.iter().find(|n| n.model == t.model && !t.model.starts_with('_')) {
+            renamed.insert(t.name.as_str(), n.name.as_str());
+        }
+    }
+    let renamed_to: BTreeSet<&str> = renamed.values().copied().collect();
+
+    for t in old.tables.values() {
+        if new.tables.contains_key(&t.name) || renamed.contains_key(t.name.as_str()) {
+            continue;
+        }
+        let op = b.push(
+            OpKind::DropModel,
+            &t.model,
+            &t.name,
+            format!("drops table `{}` and every row in it", t.name),
+        );
+        op.recipe = Some(
+            "deploy code that no longer reads or writes the model first, back the table up, then drop it in a later release".into(),
+        );
+    }
+    for t in new.tables.values() {
+        if old.tables.contains_key(&t.name) || renamed_to.contains(t.name.as_str()) {
+            continue;
+        }
+        b.push(
+            OpKind::AddModel,
+            &t.model,
+            &t.name,
+            format!("creates table `{}` ({} columns)", t.name, t.columns.len()),
+        );
+    }
+    for o in old.tables.values() {
+        let new_name = renamed.get(o.name.as_str()).copied().unwrap_or(&o.name);
+        let Some(n) = new.tables.get(new_name) else {
+            continue;
+        };
+        if new_name != o.name {
+            let op = b.push(
+                OpKind::RenameTable,
+                &n.model,
+                &n.name,
+                format!("renames table `{}` to `{}`", o.name, n.name),
+            );
+            op.from = Some(o.name.clone());
+            op.to = Some(n.name.clone());
+            op.recipe = Some(
+                "old application code still uses the old name: expand-contract (create a view or the new table, dual-write, switch reads, then drop the old name)".into(),
+            );
+        }
+        diff_table(&mut b, o, n, &renamed);
+    }
+    Analysis::from_operations(b.ops, b.warnings)
+}
+
+fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
+    let mut renamed: BTreeMap<&str, &EnumIr> = BTreeMap::new();
+    for e in old.enums.values().filter(|e| !new.enums.contains_key(&e.db_name)) {
+        if let Some(n) = new
+            .enums
+            .values()
+            .find(|n| n.name == e.name && !old.enums.contains_key(&n.db_name))
+        {
+            renamed.insert(e.db_name.as_str(), n);
+            let op = b.push(
+                OpKind::RenameEnum,
+                &n.name,
+                &n.db_name,
+                format!("renames enum type `{}` to `{}`", e.db_name, n.db_name),
+            );
+            op.from = Some(e.db_name.clone());
+            op.to = Some(n.db_name.clone());
+        }
+    }
+    let renamed_to: BTreeSet<&str> = renamed.values().map(|n| n.db_name.as_str()).collect();
+    for e in old.enums.values() {
+        if new.enums.contains_key(&e.db_name) || renamed.contains_key(e.db_name.as_str()) {
+            continue;
+        }
+        let op = b.push(
+            OpKind::DropEnum,
+            &e.name,
+            &e.db_name,
+            format!("drops enum type `{}`", e.db_name),
+        );
+        op.recipe = Some("move columns off the enum first; the type can only be dropped once nothing uses it".into());
+    }
+    for e in new.enums.values() {
+        if old.enums.contains_key(&e.db_name) || renamed_to.contains(e.db_name.as_str()) {
+            continue;
+        }
+        b.push(
+            OpKind::AddEnum,
+            &e.name,
+            &e.db_name,
+            format!("creates enum type `{}` ({} values)", e.db_name, e.values.len()),
+        );
+    }
+    for o in old.enums.values() {
+        let n = match renamed.get(o.db_name.as_str()) {
+            Some(n) => *n,
+            None => match new.enums.get(&o.db_name) {
+                Some(n) => n,
+                None => continue,
+            },
+        };
+        let old_db: BTreeSet<&str> = o.values.iter().map(|(_, d)| d.as_str()).collect();
+        let new_db: BTreeSet<&str> = n.values.iter().map(|(_, d)| d.as_str()).collect();
+        let mut value_renames: BTreeSet<&str> = BTreeSet::new();
+        for (prisma, db) in &o.values {
+            if new_db.contains(db.as_str()) {
+                continue;
+            }
+            if let Some((_, to)) = n
+                .values
+                .iter()
+                .find(|(p, d)| p == prisma && !old_db.contains(d.as_str()))
+            {
+                value_renames.insert(to.as_str());
+                let op = b.push(
+                    OpKind::RenameEnumValue,
+                    &n.name,
+                    &n.db_name,
+                    format!("renames value `{db}` of enum `{}` to `{to}`", n.db_name),
+                );
+                op.field = Some(prisma.clone());
+                op.column = Some(to.clone());
+                op.from = Some(db.clone());
+                op.to = Some(to.clone());
+                continue;
+            }
+            let op = b.push(
+                OpKind::DropEnumValue,
+                &n.name,
+                &n.db_name,
+                format!("removes value `{db}` from enum `{}`", n.db_name),
+            );
+            op.field = Some(prisma.clone());
+            op.column = Some(db.clone());
+            op.recipe = Some(format!(
+                "update rows that hold `{db}` to another value before deploying"
+            ));
+            b.warnings.push(format!(
+                "Dropping value `{db}` from enum `{}`: the migration fails if any row still uses it.",
+                n.db_name
+            ));
+        }
+        for (prisma, db) in &n.values {
+            if old_db.contains(db.as_str()) || value_renames.contains(db.as_str()) {
+                continue;
+            }
+            let op = b.push(
+                OpKind::AddEnumValue,
+                &n.name,
+                &n.db_name,
+                format!("adds value `{db}` to enum `{}`", n.db_name),
+            );
+            op.field = Some(prisma.clone());
+            op.column = Some(db.clone());
+        }
+    }
+}
+
+fn cols(c: &[String]) -> String {
+    c.join(", ")
+}
+
+fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &HashMap<&str, &str>) {
+    let model = n.model.as_str();
+    let table = n.name.as_str();
+    // Columns match by database name; same Prisma field under a new mapping is a rename.
+    let mut col_renamed: HashMap<&str, &str> = HashMap::new();
+    for c in o.columns.iter().filter(|c| !n.columns.iter().any(|x| x.name == c.name)) {
+        if let Some(x) = n.columns.iter().find(|x| {
+            x.field == c.field && !o.columns.iter().any(|y| y.name == x.name)
+        }) {
+            col_renamed.insert(c.name.as_str(), x.name.as_str());
+        }
+    }
+    let col_renamed_to: BTreeSet<&str> = col_renamed.values().copied().collect();
+    for c in &o.columns {
+        if n.columns.iter().any(|x| x.name == c.name) || col_renamed.contains_key(c.name.as_str()) {
+            continue;
+        }
+        let op = b.push(
+            OpKind::DropField,
+            model,
+            table,
+            format!("drops column `{}` and its data", c.name),
+        );
+        op.field = Some(c.field.clone());
+        op.column = Some(c.name.clone());
+        op.field_type = Some(c.field_type.clone());
+        op.recipe = Some(
+            "stop reading and writing the field in a release first, then drop the column".into(),
+        );
+    }
+    for c in &n.columns {
+        if o.columns.iter().any(|x| x.name == c.name) || col_renamed_to.contains(c.name.as_str()) {
+            continue;
+        }
+        let required_no_default = !c.nullable && c.default.is_none() && !c.type_key.ends_with("[]");
+        let op = b.push(
+            OpKind::AddField,
+            model,
+            table,
+            format!(
+                "adds {} column `{}` ({})",
+                if c.nullable { "nullable" } else { "required" },
+                c.name,
+                c.db_type
+            ),
+        );
+        op.field = Some(c.field.clone());
+        op.column = Some(c.name.clone());
+        op.field_type = Some(c.field_type.clone());
+        if required_no_default {
+            op.recipe = Some(
+                "add the column as nullable, backfill existing rows, then make it required".into(),
+            );
+            b.warnings.push(format!(
+                "Adding required column `{}` to `{table}` without a default: the migration fails if the table has rows.",
+                c.name
+            ));
+        }
+    }
+    for oc in &o.columns {
+        let new_name = col_renamed.get(oc.name.as_str()).copied().unwrap_or(&oc.name);
+        let Some(nc) = n.columns.iter().find(|x| x.name == new_name) else {
+            continue;
+        };
+        if new_name != oc.name {
+            let op = b.push(
+                OpKind::RenameColumn,
+                model,
+                table,
+                format!("renames column `{}` to `{}`", oc.name, nc.name),
+            );
+            op.field = Some(nc.field.clone());
+            op.column = Some(nc.name.clone());
+            op.from = Some(oc.name.clone());
+            op.to = Some(nc.name.clone());
+            op.recipe = Some(
+                "running code still uses the old name: add the new column, dual-write, backfill, switch reads, then drop the old one".into(),
+            );
+        }
+        diff_column(b, model, table, oc, nc);
+    }
+
+    // Primary key.
+    let pk_cols = |t: &Table| t.primary_key.as_ref().map(|p| p.columns.clone());
+    let (old_pk, new_pk) = (pk_cols(o), pk_cols(n));
+    let old_pk_mapped = old_pk.as_ref().map(|c| rename_cols(c, &col_renamed));
+    if old_pk_mapped != new_pk {
+        let op = b.push(
+            OpKind::AlterPrimaryKey,
+            model,
+            table,
+            "changes the primary key".into(),
+        );
+        op.from = old_pk.as_deref().map(cols);
+        op.to = new_pk.as_deref().map(cols);
+        op.object = n
+            .primary_key
+            .as_ref()
+            .or(o.primary_key.as_ref())
+            .map(|p| p.name.clone());
+        op.recipe = Some("build a unique index concurrently on the new key columns, then swap the constraint using it".into());
+    }
+
+    diff_indexes(b, model, table, o, n, &col_renamed);
+    diff_foreign_keys(b, model, table, o, n, &col_renamed, renamed);
+}
+
+fn rename_cols(c: &[String], map: &HashMap<&str, &str>) -> Vec<String> {
+    c.iter()
+        .map(|x| {
+            // Index entries may carry a ` DESC` suffix after the column name.
+            let (name, rest) = x.split_once(' ').map_or((x.as_str(), ""), |(a, r)| (a, r));
+            let mapped = map.get(name).copied().unwrap_or(name);
+            if rest.is_empty() {
+                mapped.to_string()
+            } else {
+                format!("{mapped} {rest}")
+            }
+        })
+        .collect()
+}
+
+fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column, n: &Column) {
+    let base = |op: &mut Operation| {
+        op.field = Some(n.field.clone());
+        op.column = Some(n.name.clone());
+        op.field_type = Some(n.field_type.clone());
+    };
+    if o.type_key != n.type_key {
+        let op = b.push(
+            OpKind::AlterType,
+            model,
+            table,
+            format!("changes the type of `{}` from {} to {}", n.name, o.db_type, n.db_type),
+        );
+        base(op);
+        op.from = Some(o.db_type.clone());
+        op.to = Some(n.db_type.clone());
+        op.recipe = Some("add a new column of the new type, backfill it with a cast, switch the application over, then drop the old column".into());
+        if !safe_widening(&o.type_key, &n.type_key) {
+            b.warnings.push(format!(
+                "Changing `{table}.{}` from {} to {} needs a cast: rows that cannot be converted make the migration fail (Prisma may drop and recreate the column, losing its data).",
+                n.name, o.db_type, n.db_type
+            ));
+        }
+    } else if o.db_type != n.db_type {
+        let op = b.push(
+            OpKind::AlterNativeType,
+            model,
+            table,
+            format!("changes the database type of `{}` from {} to {}", n.name, o.db_type, n.db_type),
+        );
+        base(op);
+        op.from = Some(o.db_type.clone());
+        op.to = Some(n.db_type.clone());
+        if let Some(w) = native_change_warning(&o.db_type, &n.db_type) {
+            b.warnings.push(format!("`{table}.{}`: {w}", n.name));
+            op.recipe = Some("check existing values fit the new type first (e.g. max(length(col))), or add a new column and backfill".into());
+        }
+    }
+    if o.nullable && !n.nullable {
+        let op = b.push(
+            OpKind::MakeRequired,
+            model,
+            table,
+            format!("makes `{}` NOT NULL", n.name),
+        );
+        base(op);
+        op.recipe = Some("backfill NULLs first; on large tables add a CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL".into());
+        b.warnings.push(format!(
+            "Making `{table}.{}` required: the migration fails if any row holds NULL{}.",
+            n.name,
+            if n.default.is_some() { " (the default does not fill existing rows)" } else { "" }
+        ));
+    } else if !o.nullable && n.nullable {
+        let op = b.push(
+            OpKind::MakeOptional,
+            model,
+            table,
+            format!("makes `{}` nullable", n.name),
+        );
+        base(op);
+    }
+    if o.default != n.default {
+        let op = b.push(
+            OpKind::AlterDefault,
+            model,
+            table,
+            format!(
+                "changes the default of `{}` from {} to {}",
+                n.name,
+                o.default.as_deref().unwrap_or("none"),
+                n.default.as_deref().unwrap_or("none")
+            ),
+        );
+        base(op);
+        op.from = o.default.clone();
+        op.to = n.default.clone();
+    }
+}
+
+/// Prisma-level type changes PostgreSQL performs without a USING cast and without loss.
+fn safe_widening(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("Int", "BigInt" | "Float" | "Decimal" | "String")
+            | ("BigInt", "Decimal" | "String")
+            | ("Float" | "Decimal" | "Boolean" | "DateTime", "String")
+    ) || (from.starts_with("enum:") && to == "String")
+}
+
+fn parse_len(t: &str, prefix: &str) -> Option<u64> {
+    t.strip_prefix(prefix)?
+        .strip_prefix('(')?
+        .strip_suffix(')')?
+        .split(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A warning when a native type change can fail or lose precision; `None` for widening.
+fn native_change_warning(from: &str, to: &str) -> Option<String> {
+    for p in ["varchar", "char", "bit", "varbit"] {
+        if let (Some(a), Some(z)) = (parse_len(from, p), parse_len(to, p)) {
+            return (z < a).then(|| format!("shrinking {from} to {to} fails (or truncates) for longer values"));
+        }
+    }
+    for p in ["timestamp", "timestamptz", "time", "timetz"] {
+        if let (Some(a), Some(z)) = (parse_len(from, p), parse_len(to, p)) {
+            return (z < a).then(|| format!("reducing precision from {from} to {to} rounds stored values"));
+        }
+    }
+    if from == "text" && (to.starts_with("varchar(") || to.starts_with("char(")) {
+        return Some(format!("changing text to {to} fails for longer values"));
+    }
+    if (from.starts_with("varchar") || from.starts_with("char")) && to == "text" {
+        return None;
+    }
+    if from.starts_with("decimal") && to.starts_with("decimal") {
+        return Some(format!("changing {from} to {to} may round or overflow stored values"));
+    }
+    Some(format!("changing {from} to {to} needs a cast and may rewrite the table"))
+}
+
+fn index_key(i: &Index, map: &HashMap<&str, &str>) -> (Vec<String>, bool, Option<String>) {
+    (rename_cols(&i.columns, map), i.unique, i.kind.clone())
+}
+
+fn diff_indexes(
+    b: &mut Builder,
+    model: &str,
+    table: &str,
+    o: &Table,
+    n: &Table,
+    col_renamed: &HashMap<&str, &str>,
+) {
+    let none = HashMap::new();
+    // Matched by definition (columns, uniqueness, kind): a name-only change is an
+    // `ALTER INDEX … RENAME`, which is metadata and not reported as a risk.
+    let old_keys: Vec<_> = o.indexes.iter().map(|i| index_key(i, col_renamed)).collect();
+    let new_keys: Vec<_> = n.indexes.iter().map(|i| index_key(i, &none)).collect();
+    for (i, k) in o.indexes.iter().zip(&old_keys) {
+        if new_keys.contains(k) {
+            continue;
+        }
+        let kind = if i.unique { OpKind::DropUnique } else { OpKind::DropIndex };
+        let op = b.push(
+            kind,
+            model,
+            table,
+            format!("drops {} `{}` on ({})", if i.unique { "unique constraint" } else { "index" }, i.name, cols(&i.columns)),
+        );
+        op.field = Some(i.fields.join(", "));
+        op.column = Some(cols(&i.columns));
+        op.from = Some(i.name.clone());
+        op.object = Some(i.name.clone());
+        if !i.unique {
+            op.recipe = Some("DROP INDEX CONCURRENTLY avoids blocking writes; check no hot query relies on it".into());
+        }
+    }
+    for (i, k) in n.indexes.iter().zip(&new_keys) {
+        if old_keys.contains(k) {
+            continue;
+        }
+        let kind = if i.unique { OpKind::AddUnique } else { OpKind::AddIndex };
+        let op = b.push(
+            kind,
+            model,
+            table,
+            format!("creates {} `{}` on ({})", if i.unique { "unique constraint" } else { "index" }, i.name, cols(&i.columns)),
+        );
+        op.field = Some(i.fields.join(", "));
+        op.column = Some(cols(&i.columns));
+        op.to = Some(i.name.clone());
+        op.object = Some(i.name.clone());
+        if i.unique {
+            op.recipe = Some(format!(
+                "find duplicates first (SELECT {c}, count(*) FROM \"{table}\" GROUP BY {c} HAVING count(*) > 1), then CREATE UNIQUE INDEX CONCURRENTLY",
+                c = cols(&i.columns)
+            ));
+            b.warnings.push(format!(
+                "New unique constraint `{}` on `{table}` ({}): the migration fails if existing rows hold duplicates.",
+                i.name,
+                cols(&i.columns)
+            ));
+        } else {
+            op.recipe = Some("CREATE INDEX CONCURRENTLY to avoid blocking writes on a large table".into());
+        }
+    }
+}
+
+fn fk_key(f: &ForeignKey, cmap: &HashMap<&str, &str>, tmap: &HashMap<&str, &str>) -> (Vec<String>, String, Vec<String>) {
+    let target = tmap
+        .get(f.referenced_table.as_str())
+        .map_or_else(|| f.referenced_table.clone(), |t| t.to_string());
+    (rename_cols(&f.columns, cmap), target, f.referenced_columns.clone())
+}
+
+fn diff_foreign_keys(
+    b: &mut Builder,
+    model: &str,
+    table: &str,
+    o: &Table,
+    n: &Table,
+    col_renamed: &HashMap<&str, &str>,
+    renamed: &HashMap<&str, &str>,
+) {
+    let none = HashMap::new();
+    // A changed referential action is a drop and re-create, exactly as Prisma migrates it.
+    let same = |a: &ForeignKey, ka: &(Vec<String>, String, Vec<String>), z: &ForeignKey, kz: &(Vec<String>, String, Vec<String>)| {
+        ka == kz && a.on_delete == z.on_delete && a.on_update == z.on_update
+    };
+    let old_keys: Vec<_> = o.foreign_keys.iter().map(|f| fk_key(f, col_renamed, renamed)).collect();
+    let new_keys: Vec<_> = n.foreign_keys.iter().map(|f| fk_key(f, &none, &none)).collect();
+    for (f, k) in o.foreign_keys.iter().zip(&old_keys) {
+        if n.foreign_keys.iter().zip(&new_keys).any(|(z, kz)| same(f, k, z, kz)) {
+            continue;
+        }
+        let op = b.push(
+            OpKind::DropRelation,
+            model,
+            table,
+            format!(
+                "drops foreign key `{}` ({}) → {}({})",
+                f.name,
+                cols(&f.columns),
+                f.referenced_table,
+                cols(&f.referenced_columns)
+            ),
+        );
+        op.field = Some(f.field.clone());
+        op.column = Some(cols(&f.columns));
+        op.from = Some(format!("{}({}) ON DELETE {}", f.referenced_table, cols(&f.referenced_columns), f.on_delete));
+        op.object = Some(f.name.clone());
+    }
+    for (f, k) in n.foreign_keys.iter().zip(&new_keys) {
+        if o.foreign_keys.iter().zip(&old_keys).any(|(a, ka)| same(a, ka, f, k)) {
+            continue;
+        }
+        let op = b.push(
+            OpKind::AddRelation,
+            model,
+            table,
+            format!(
+                "adds foreign key `{}` ({}) → {}({}) ON DELETE {}",
+                f.name,
+                cols(&f.columns),
+                f.referenced_table,
+                cols(&f.referenced_columns),
+                f.on_delete
+            ),
+        );
+        op.field = Some(f.field.clone());
+        op.column = Some(cols(&f.columns));
+        op.to = Some(format!("{}({}) ON DELETE {}", f.referenced_table, cols(&f.referenced_columns), f.on_delete));
+        op.object = Some(f.name.clone());
+        op.recipe = Some("ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT separately, so existing rows are checked without blocking writes".into());
+    }
+}

@@ -1,0 +1,339 @@
+//! Semantic checks Prisma's validator performs and a diff depends on: unique names, known
+//! types and attributes, existing fields in indexes and relations, a unique criterion per
+//! model, and an opposite field for every relation. The first violation is reported.
+
+use crate::ast::*;
+use crate::error::SchemaError;
+use crate::lexer::Span;
+use std::collections::{HashMap, HashSet};
+
+pub const SCALARS: &[&str] = &[
+    "String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes",
+];
+
+const FIELD_ATTRS: &[&str] = &[
+    "id", "unique", "default", "relation", "map", "updatedAt", "ignore", "shardKey",
+];
+const MODEL_ATTRS: &[&str] = &[
+    "id", "unique", "index", "map", "ignore", "schema", "fulltext", "shardKey",
+];
+const ENUM_ATTRS: &[&str] = &["map", "schema"];
+
+pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
+    let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
+
+    // Top-level names share one namespace (a model and an enum cannot both be `Role`).
+    let mut top: HashMap<&str, &str> = HashMap::new();
+    let mut datasources = 0usize;
+    let mut generators: HashSet<&str> = HashSet::new();
+    for block in &schema.blocks {
+        let (kind, name, span) = match block {
+            Block::Model(m) => (m.kind.keyword(), m.name.as_str(), m.name_span),
+            Block::Enum(e) => ("enum", e.name.as_str(), e.name_span),
+            Block::Datasource(d) => {
+                datasources += 1;
+                if datasources > 1 {
+                    return err(
+                        d.span,
+                        "You defined more than one datasource. This is not allowed yet because support for multiple databases has not been implemented yet.".into(),
+                    );
+                }
+                continue;
+            }
+            Block::Generator(g) => {
+                if !generators.insert(g.name.as_str()) {
+                    return err(
+                        g.span,
+                        format!("The generator \"{}\" cannot be defined because a generator with that name already exists.", g.name),
+                    );
+                }
+                continue;
+            }
+        };
+        check_name(src, name, span, kind)?;
+        if let Some(prev) = top.insert(name, kind) {
+            return err(
+                span,
+                format!("The {kind} \"{name}\" cannot be defined because a {prev} with that name already exists."),
+            );
+        }
+    }
+    let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
+    let models: HashMap<&str, &Model> = schema
+        .models()
+        .map(|m| (m.name.as_str(), m))
+        .collect();
+
+    for e in schema.enums() {
+        if e.values.is_empty() {
+            return err(e.name_span, format!("An enum must have at least one value (enum \"{}\").", e.name));
+        }
+        let mut seen = HashSet::new();
+        for v in &e.values {
+            if !seen.insert(v.name.as_str()) {
+                return err(v.span, format!("Value \"{}\" is already defined on enum \"{}\".", v.name, e.name));
+            }
+            for a in &v.attributes {
+                if a.name != "map" {
+                    return err(a.span, format!("Attribute not known: \"@{}\".", a.name));
+                }
+                expect_string_arg(src, a)?;
+            }
+        }
+        for a in &e.attributes {
+            if !ENUM_ATTRS.contains(&a.name.as_str()) {
+                return err(a.span, format!("Attribute not known: \"@@{}\".", a.name));
+            }
+            expect_string_arg(src, a)?;
+        }
+    }
+
+    for m in schema.models() {
+        check_model(src, m, &top, &models, ds_name)?;
+    }
+    Ok(())
+}
+
+/// Prisma identifiers may lexically start with a digit or contain `-`; names of blocks and
+/// fields may not.
+fn check_name(src: &str, name: &str, span: Span, kind: &str) -> Result<(), SchemaError> {
+    let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(SchemaError::at(
+            src,
+            span.start,
+            format!("The name of a {kind} must start with a letter and contain only letters, digits and underscores: \"{name}\"."),
+        ))
+    }
+}
+
+fn expect_string_arg(src: &str, a: &Attribute) -> Result<(), SchemaError> {
+    match a.arg("name", true) {
+        Some(Expr::String(_)) => Ok(()),
+        _ => Err(SchemaError::at(
+            src,
+            a.span.start,
+            format!("Attribute \"@{}\" expects a string argument.", a.name),
+        )),
+    }
+}
+
+/// Field names listed by `@@id`/`@@unique`/`@@index` (`fields:` or positional), where an
+/// entry may be `name(sort: Desc)`.
+pub fn listed_fields(a: &Attribute) -> Vec<&str> {
+    match a.arg("fields", true) {
+        Some(Expr::Array(items)) => items
+            .iter()
+            .filter_map(|e| match e {
+                Expr::Path(p) => Some(p.as_str()),
+                Expr::Function { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn is_relation_field(f: &Field, models: &HashMap<&str, &Model>) -> bool {
+    matches!(&f.ty, FieldType::Named(n) if models.get(n.as_str()).is_some_and(|m| m.kind != ModelKind::Type))
+}
+
+fn check_model(
+    src: &str,
+    m: &Model,
+    top: &HashMap<&str, &str>,
+    models: &HashMap<&str, &Model>,
+    ds_name: &str,
+) -> Result<(), SchemaError> {
+    let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
+    let kind = m.kind.keyword();
+    let mut names = HashSet::new();
+    let mut ids = 0usize;
+    for f in &m.fields {
+        check_name(src, &f.name, f.span, "field")?;
+        if !names.insert(f.name.as_str()) {
+            return err(f.span, format!("Field \"{}\" is already defined on {kind} \"{}\".", f.name, m.name));
+        }
+        if let FieldType::Named(t) = &f.ty
+            && !SCALARS.contains(&t.as_str())
+            && !top.contains_key(t.as_str())
+        {
+            return err(
+                f.type_span,
+                format!("Type \"{t}\" is neither a built-in type, nor refers to another model, composite type, or enum."),
+            );
+        }
+        let mut seen_attrs = HashSet::new();
+        for a in &f.attributes {
+            let native = a
+                .name
+                .split_once('.')
+                .is_some_and(|(prefix, _)| prefix == ds_name || prefix == "db");
+            if !native && !FIELD_ATTRS.contains(&a.name.as_str()) {
+                return err(a.span, format!("Attribute not known: \"@{}\".", a.name));
+            }
+            let key = if native { "native type" } else { a.name.as_str() };
+            if !seen_attrs.insert(key) {
+                return err(a.span, format!("Attribute \"@{}\" can only be defined once.", a.name));
+            }
+            if a.name == "map" {
+                expect_string_arg(src, a)?;
+            }
+            if a.name == "default" && a.arg("value", true).is_none() {
+                return err(a.span, "Attribute \"@default\" expects a value.".into());
+            }
+        }
+        if f.attribute("id").is_some() {
+            ids += 1;
+            if ids > 1 {
+                return err(f.span, "At most one field must be marked as the id field with the `@id` attribute.".into());
+            }
+        }
+        if is_relation_field(f, models) {
+            check_relation(src, m, f, models)?;
+        }
+    }
+
+    let scalar_field = |name: &str| {
+        m.fields
+            .iter()
+            .find(|f| f.name == name && !is_relation_field(f, models))
+    };
+    let mut has_criterion = ids > 0
+        || m.fields.iter().any(|f| {
+            f.attribute("unique").is_some() && f.arity == Arity::Required && !is_relation_field(f, models)
+        });
+    for a in &m.attributes {
+        if !MODEL_ATTRS.contains(&a.name.as_str()) {
+            return err(a.span, format!("Attribute not known: \"@@{}\".", a.name));
+        }
+        match a.name.as_str() {
+            "id" | "unique" | "index" | "fulltext" => {
+                let fields = listed_fields(a);
+                if fields.is_empty() {
+                    return err(a.span, format!("The \"@@{}\" attribute needs a non-empty list of fields.", a.name));
+                }
+                let unknown: Vec<&str> = fields
+                    .iter()
+                    .copied()
+                    .filter(|f| scalar_field(f).is_none())
+                    .collect();
+                if !unknown.is_empty() {
+                    return err(
+                        a.span,
+                        format!("The {} definition refers to the unknown fields: {}.", a.name, unknown.join(", ")),
+                    );
+                }
+                if a.name == "id" {
+                    if ids > 0 {
+                        return err(a.span, "Each model must have at most one id criteria. You can't have `@id` and `@@id` at the same time.".into());
+                    }
+                    ids += 1;
+                    has_criterion = true;
+                }
+                if a.name == "unique"
+                    && fields
+                        .iter()
+                        .all(|f| scalar_field(f).is_some_and(|f| f.arity == Arity::Required))
+                {
+                    has_criterion = true;
+                }
+            }
+            "map" | "schema" => expect_string_arg(src, a)?,
+            _ => {}
+        }
+    }
+    let ignored = m.attribute("ignore").is_some();
+    if m.kind == ModelKind::Model && !has_criterion && !ignored {
+        return err(
+            m.name_span,
+            format!("Each model must have at least one unique criteria that has only required fields. Either mark a single field with `@id`, `@unique` or add a multi field criterion with `@@id([])` or `@@unique([])` to the model \"{}\".", m.name),
+        );
+    }
+    Ok(())
+}
+
+/// The name a relation field belongs to: `@relation("name")` or `@relation(name: "name")`.
+pub fn relation_name(f: &Field) -> Option<&str> {
+    f.attribute("relation")
+        .and_then(|a| a.arg("name", true))
+        .and_then(Expr::as_str)
+}
+
+pub fn relation_list<'a>(f: &'a Field, key: &str) -> Vec<&'a str> {
+    match f.attribute("relation").and_then(|a| a.arg(key, false)) {
+        Some(Expr::Array(items)) => items
+            .iter()
+            .filter_map(|e| match e {
+                Expr::Path(p) => Some(p.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn check_relation(
+    src: &str,
+    m: &Model,
+    f: &Field,
+    models: &HashMap<&str, &Model>,
+) -> Result<(), SchemaError> {
+    let err = |msg: String| {
+        Err(SchemaError::at(
+            src,
+            f.span.start,
+            format!("Error validating field `{}` in model `{}`: {msg}", f.name, m.name),
+        ))
+    };
+    let target_name = f.type_name();
+    let Some(target) = models.get(target_name) else {
+        return Ok(());
+    };
+    let fields = relation_list(f, "fields");
+    let references = relation_list(f, "references");
+    if fields.len() != references.len() {
+        return err("You must specify the same number of fields in `fields` and `references`.".into());
+    }
+    for name in &fields {
+        if !m.fields.iter().any(|x| x.name == *name && !is_relation_field(x, models)) {
+            return err(format!("The argument fields must refer only to existing fields. The following fields do not exist in this model: {name}"));
+        }
+    }
+    for name in &references {
+        if !target.fields.iter().any(|x| x.name == *name && !is_relation_field(x, models)) {
+            return err(format!("The argument `references` must refer only to existing fields in the related model `{target_name}`. The following fields do not exist in the related model: {name}"));
+        }
+    }
+    if f.arity == Arity::List && !fields.is_empty() {
+        return err("The relation field cannot define `fields` or `references` on the list side of a relation.".into());
+    }
+    // Every relation needs its opposite field; which one carries `fields` decides where the
+    // foreign key lives, so a one-sided relation would leave the database shape unknown.
+    let name = relation_name(f);
+    let opposite = target.fields.iter().find(|o| {
+        o.type_name() == m.name
+            && relation_name(o) == name
+            && !(target.name == m.name && o.name == f.name)
+    });
+    match opposite {
+        None => err(format!(
+            "The relation field `{}` on model `{}` is missing an opposite relation field on the model `{}`.",
+            f.name, m.name, target_name
+        )),
+        Some(o) => {
+            let other_fields = relation_list(o, "fields");
+            let both_lists = f.arity == Arity::List && o.arity == Arity::List;
+            if !both_lists && fields.is_empty() && other_fields.is_empty() {
+                return err(format!(
+                    "The relation fields `{}` on Model `{}` and `{}` on Model `{}` do not provide the `fields` argument in the @relation attribute. You have to provide it on one of the two fields.",
+                    f.name, m.name, o.name, target_name
+                ));
+            }
+            Ok(())
+        }
+    }
+}

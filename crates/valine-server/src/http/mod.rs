@@ -1,0 +1,7 @@
+//! HTTP plumbing shared by every route: layers and extractors.
+
+pub mod errors;
+pub mod extract;
+pub mod headers;
+pub mod metrics;
+pub mod request_id;

@@ -1,0 +1,24 @@
+//! Every route of the API. Each resource module exposes `router()`; they are merged here,
+//! in one place, so the OpenAPI document and the router cannot disagree.
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+pub mod ops;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Valine API",
+        description = "Accounts and delivery intelligence for a creative-professionals network."
+    ),
+    components(schemas(crate::error::ErrorBody))
+)]
+struct ApiDoc;
+
+/// All routes with their OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router())
+}

@@ -1,0 +1,123 @@
+//! `valine`: the one binary — server, migrations, and the tooling CLIs.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use valine_server::config::{Settings, Source};
+use valine_store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "valine",
+    version,
+    about = "Valine: accounts and delivery intelligence"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (migrates first unless AUTO_MIGRATE=false).
+    Serve,
+    /// Apply, revert or list database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the effective configuration, secrets redacted.
+    Config,
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the newest applied migrations.
+    Down {
+        /// How many migrations to revert.
+        #[arg(long, default_value_t = 1)]
+        steps: usize,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(&Source::from_env()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate { action } => migrate(settings, action).await,
+        Command::Config => {
+            for (name, value) in settings.describe() {
+                println!("{name}={value}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    valine_server::telemetry::init(settings.log_format);
+    let addr = format!("{}:{}", settings.host, settings.port);
+    let app = valine_server::build_app(settings).await?;
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    tracing::info!(address = %listener.local_addr()?, "valine listening");
+    app.run(listener, valine_server::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<ExitCode> {
+    let store = Store::connect(&settings.database_url).await?;
+    match action {
+        MigrateAction::Up => {
+            store.migrate_up().await?;
+            println!("migrations applied");
+        }
+        MigrateAction::Down { steps } => {
+            let reverted = store.migrate_down(steps).await?;
+            if reverted.is_empty() {
+                println!("nothing to revert");
+            }
+            for v in reverted {
+                println!("reverted {v}");
+            }
+        }
+        MigrateAction::Status => {
+            for m in store.migrate_status().await? {
+                let mark = if m.applied { "applied" } else { "pending" };
+                println!("{:>6} {:<8} {}", m.version, mark, m.description);
+            }
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
