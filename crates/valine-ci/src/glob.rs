@@ -38,6 +38,9 @@ enum Token {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     AnyDepth,
+    /// A trailing `**`: everything *inside* a directory, not the directory itself, so
+    /// `**/*auth*/**` matches `src/auth/x.rs` but not a file named `auth.rs`.
+    AnyDepthNonEmpty,
     Pattern(Vec<Token>),
 }
 
@@ -64,10 +67,7 @@ impl Glob {
             return Err(GlobError::TooLong(trimmed.chars().take(64).collect()));
         }
         let expanded = expand_braces(trimmed)?;
-        let alternatives = expanded
-            .iter()
-            .map(|alt| compile(alt))
-            .collect::<Vec<_>>();
+        let alternatives = expanded.iter().map(|alt| compile(alt)).collect::<Vec<_>>();
         Ok(Glob {
             source: trimmed.to_owned(),
             alternatives,
@@ -81,7 +81,10 @@ impl Glob {
 
     pub fn is_match(&self, path: &str) -> bool {
         let lowered = path.to_ascii_lowercase().replace('\\', "/");
-        let segments: Vec<&str> = lowered.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+        let segments: Vec<&str> = lowered
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
         self.alternatives
             .iter()
             .any(|alt| match_segments(alt, &segments))
@@ -112,7 +115,12 @@ fn expand_braces(pattern: &str) -> Result<Vec<String>, GlobError> {
                 {
                     let prefix: String = chars.iter().take(start).collect();
                     let suffix: String = chars.iter().skip(i + 1).collect();
-                    let inner: Vec<char> = chars.iter().skip(start + 1).take(i - start - 1).copied().collect();
+                    let inner: Vec<char> = chars
+                        .iter()
+                        .skip(start + 1)
+                        .take(i - start - 1)
+                        .copied()
+                        .collect();
                     let mut out = Vec::new();
                     for option in split_top_level_commas(&inner) {
                         let candidate = format!("{prefix}{option}{suffix}");
@@ -182,6 +190,10 @@ fn compile(pattern: &str) -> Vec<Segment> {
             segments.push(Segment::Pattern(tokens));
         }
     }
+    if segments.len() > 1 && segments.last() == Some(&Segment::AnyDepth) {
+        segments.pop();
+        segments.push(Segment::AnyDepthNonEmpty);
+    }
     segments
 }
 
@@ -203,6 +215,15 @@ fn match_segments(pattern: &[Segment], path: &[&str]) -> bool {
                         seen
                     })
                     .collect()
+            }
+            Segment::AnyDepthNonEmpty => {
+                let mut seen = false;
+                let mut next = vec![false];
+                next.extend(reach.iter().take(path.len()).map(|&r| {
+                    seen |= r;
+                    seen
+                }));
+                next
             }
             Segment::Pattern(tokens) => {
                 let mut next = vec![false];
@@ -293,6 +314,10 @@ mod tests {
             ("a/**/c", "a\\b\\x\\c", true),
             ("*", "", false),
             ("**", "anything/at/all", true),
+            ("src/**", "src", false),
+            ("src/**", "src/a", true),
+            ("src/**", "src/a/b/c", true),
+            ("**/*auth*/**", "auth", false),
             ("*a*b*c*", "xxaxxbxxcxx", true),
             ("*a*b*c*", "xxaxxcxxbxx", false),
         ];
@@ -304,10 +329,22 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(Glob::new("  "), Err(GlobError::Empty));
-        assert!(matches!(Glob::new("{a,b"), Err(GlobError::UnbalancedBraces(_))));
-        assert!(matches!(Glob::new("a}"), Err(GlobError::UnbalancedBraces(_))));
-        assert!(matches!(Glob::new("{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}"), Err(GlobError::TooManyAlternatives(_))));
-        assert!(matches!(Glob::new(&"a".repeat(2000)), Err(GlobError::TooLong(_))));
+        assert!(matches!(
+            Glob::new("{a,b"),
+            Err(GlobError::UnbalancedBraces(_))
+        ));
+        assert!(matches!(
+            Glob::new("a}"),
+            Err(GlobError::UnbalancedBraces(_))
+        ));
+        assert!(matches!(
+            Glob::new("{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}"),
+            Err(GlobError::TooManyAlternatives(_))
+        ));
+        assert!(matches!(
+            Glob::new(&"a".repeat(2000)),
+            Err(GlobError::TooLong(_))
+        ));
     }
 
     #[test]
@@ -315,7 +352,8 @@ mod tests {
         let g = Glob::new(&format!("{}b", "*a".repeat(100))).unwrap();
         assert!(!g.is_match(&"a".repeat(1000)));
         let g = Glob::new(&"**/a/".repeat(50)).unwrap();
-        assert!(!g.is_match(&"a/".repeat(500)));
+        assert!(!g.is_match(&format!("{}b", "a/".repeat(500))));
+        assert!(g.is_match(&"a/".repeat(500)));
     }
 
     proptest::proptest! {

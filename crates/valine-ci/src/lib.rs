@@ -5,8 +5,11 @@
 //! storage.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod glob;
 pub mod junit;
+pub mod pr_risk;
 pub mod signature;
 
 pub use junit::{JunitError, Limits, Status, TestResult};
+pub use pr_risk::{FileChange, PrInput, RiskLevel, RiskReport, SensitivePaths};
 pub use signature::{SignatureError, verify_github_signature};
