@@ -114,7 +114,10 @@ pub enum Expr {
     Number(String),
     Array(Vec<Expr>),
     /// `now()`, `dbgenerated("…")`, `env("…")`, `id(sort: Desc)`.
-    Function { name: String, args: Vec<Argument> },
+    Function {
+        name: String,
+        args: Vec<Argument>,
+    },
     /// A bare identifier or dotted path: `Cascade`, `true`, `ADMIN`, `db.x`.
     Path(String),
 }

@@ -245,7 +245,10 @@ impl Analysis {
         let risk_score = operations.iter().map(|o| o.risk).sum();
         let count = |k: OpKind| operations.iter().filter(|o| o.kind == k).count();
         let has_destructive = operations.iter().any(|o| o.destructive);
-        let alter_types = operations.iter().filter(|o| o.kind.is_type_change()).count();
+        let alter_types = operations
+            .iter()
+            .filter(|o| o.kind.is_type_change())
+            .count();
         let summary = Summary {
             total_operations: operations.len(),
             add_models: count(OpKind::AddModel),
@@ -303,7 +306,11 @@ impl Analysis {
             s.add_fields,
             s.drop_fields,
             s.alter_types,
-            if s.has_destructive { "; DESTRUCTIVE" } else { "" }
+            if s.has_destructive {
+                "; DESTRUCTIVE"
+            } else {
+                ""
+            }
         );
         if self.operations.is_empty() {
             out.push_str("No database changes.\n");
@@ -341,11 +348,32 @@ impl Analysis {
 struct Builder {
     ops: Vec<Operation>,
     warnings: Vec<String>,
+    /// Never used in practice: `push` hands it out only if the vector were somehow empty
+    /// right after a push, which keeps this path free of panics without `unwrap`.
+    scratch: Operation,
 }
 
 impl Builder {
+    fn new() -> Builder {
+        Builder {
+            ops: Vec::new(),
+            warnings: Vec::new(),
+            scratch: new_op(OpKind::AddModel, "", "", String::new()),
+        }
+    }
+
     fn push(&mut self, kind: OpKind, model: &str, table: &str, reason: String) -> &mut Operation {
-        self.ops.push(Operation {
+        self.ops.push(new_op(kind, model, table, reason));
+        match self.ops.last_mut() {
+            Some(op) => op,
+            None => &mut self.scratch,
+        }
+    }
+}
+
+fn new_op(kind: OpKind, model: &str, table: &str, reason: String) -> Operation {
+    {
+        Operation {
             kind,
             model: model.to_string(),
             table: table.to_string(),
@@ -359,27 +387,13 @@ impl Builder {
             reason,
             recipe: None,
             object: None,
-        });
-        let last = self.ops.len() - 1;
-        // Just pushed, so the index exists; `get_mut` keeps this free of panicking paths.
-        match self.ops.get_mut(last) {
-            Some(op) => op,
-            None => unreachable_op(),
         }
     }
 }
 
-#[allow(clippy::unreachable)]
-fn unreachable_op() -> ! {
-    unreachable!("operation was just pushed")
-}
-
 /// Computes the operations turning `old` into `new`, then scores them.
 pub fn diff(old: &Ir, new: &Ir) -> Analysis {
-    let mut b = Builder {
-        ops: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut b = Builder::new();
     diff_enums(&mut b, old, new);
 
     // Tables match by database name; an unmatched pair with the same Prisma model name is a
@@ -390,8 +404,15 @@ pub fn diff(old: &Ir, new: &Ir) -> Analysis {
         .values()
         .filter(|t| !old.tables.contains_key(&t.name))
         .collect();
-    for t in old.tables.values().filter(|t| !new.tables.contains_key(&t.name)) {
-        if let Some(n) = new_unmatched.iter().find(|n| n.model == t.model && !t.model.starts_with('_')) {
+    for t in old
+        .tables
+        .values()
+        .filter(|t| !new.tables.contains_key(&t.name))
+    {
+        if let Some(n) = new_unmatched
+            .iter()
+            .find(|n| n.model == t.model && !t.model.starts_with('_'))
+        {
             renamed.insert(t.name.as_str(), n.name.as_str());
         }
     }
@@ -447,7 +468,11 @@ pub fn diff(old: &Ir, new: &Ir) -> Analysis {
 
 fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
     let mut renamed: BTreeMap<&str, &EnumIr> = BTreeMap::new();
-    for e in old.enums.values().filter(|e| !new.enums.contains_key(&e.db_name)) {
+    for e in old
+        .enums
+        .values()
+        .filter(|e| !new.enums.contains_key(&e.db_name))
+    {
         if let Some(n) = new
             .enums
             .values()
@@ -475,7 +500,10 @@ fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
             &e.db_name,
             format!("drops enum type `{}`", e.db_name),
         );
-        op.recipe = Some("move columns off the enum first; the type can only be dropped once nothing uses it".into());
+        op.recipe = Some(
+            "move columns off the enum first; the type can only be dropped once nothing uses it"
+                .into(),
+        );
     }
     for e in new.enums.values() {
         if old.enums.contains_key(&e.db_name) || renamed_to.contains(e.db_name.as_str()) {
@@ -485,7 +513,11 @@ fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
             OpKind::AddEnum,
             &e.name,
             &e.db_name,
-            format!("creates enum type `{}` ({} values)", e.db_name, e.values.len()),
+            format!(
+                "creates enum type `{}` ({} values)",
+                e.db_name,
+                e.values.len()
+            ),
         );
     }
     for o in old.enums.values() {
@@ -562,10 +594,16 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &HashMap<&str, &st
     let table = n.name.as_str();
     // Columns match by database name; same Prisma field under a new mapping is a rename.
     let mut col_renamed: HashMap<&str, &str> = HashMap::new();
-    for c in o.columns.iter().filter(|c| !n.columns.iter().any(|x| x.name == c.name)) {
-        if let Some(x) = n.columns.iter().find(|x| {
-            x.field == c.field && !o.columns.iter().any(|y| y.name == x.name)
-        }) {
+    for c in o
+        .columns
+        .iter()
+        .filter(|c| !n.columns.iter().any(|x| x.name == c.name))
+    {
+        if let Some(x) = n
+            .columns
+            .iter()
+            .find(|x| x.field == c.field && !o.columns.iter().any(|y| y.name == x.name))
+        {
             col_renamed.insert(c.name.as_str(), x.name.as_str());
         }
     }
@@ -617,7 +655,10 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &HashMap<&str, &st
         }
     }
     for oc in &o.columns {
-        let new_name = col_renamed.get(oc.name.as_str()).copied().unwrap_or(&oc.name);
+        let new_name = col_renamed
+            .get(oc.name.as_str())
+            .copied()
+            .unwrap_or(&oc.name);
         let Some(nc) = n.columns.iter().find(|x| x.name == new_name) else {
             continue;
         };
@@ -690,7 +731,10 @@ fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column, n: &Column
             OpKind::AlterType,
             model,
             table,
-            format!("changes the type of `{}` from {} to {}", n.name, o.db_type, n.db_type),
+            format!(
+                "changes the type of `{}` from {} to {}",
+                n.name, o.db_type, n.db_type
+            ),
         );
         base(op);
         op.from = Some(o.db_type.clone());
@@ -707,14 +751,20 @@ fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column, n: &Column
             OpKind::AlterNativeType,
             model,
             table,
-            format!("changes the database type of `{}` from {} to {}", n.name, o.db_type, n.db_type),
+            format!(
+                "changes the database type of `{}` from {} to {}",
+                n.name, o.db_type, n.db_type
+            ),
         );
         base(op);
         op.from = Some(o.db_type.clone());
         op.to = Some(n.db_type.clone());
-        if let Some(w) = native_change_warning(&o.db_type, &n.db_type) {
-            b.warnings.push(format!("`{table}.{}`: {w}", n.name));
+        let warning = native_change_warning(&o.db_type, &n.db_type);
+        if warning.is_some() {
             op.recipe = Some("check existing values fit the new type first (e.g. max(length(col))), or add a new column and backfill".into());
+        }
+        if let Some(w) = warning {
+            b.warnings.push(format!("`{table}.{}`: {w}", n.name));
         }
     }
     if o.nullable && !n.nullable {
@@ -729,7 +779,11 @@ fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column, n: &Column
         b.warnings.push(format!(
             "Making `{table}.{}` required: the migration fails if any row holds NULL{}.",
             n.name,
-            if n.default.is_some() { " (the default does not fill existing rows)" } else { "" }
+            if n.default.is_some() {
+                " (the default does not fill existing rows)"
+            } else {
+                ""
+            }
         ));
     } else if !o.nullable && n.nullable {
         let op = b.push(
@@ -783,12 +837,15 @@ fn parse_len(t: &str, prefix: &str) -> Option<u64> {
 fn native_change_warning(from: &str, to: &str) -> Option<String> {
     for p in ["varchar", "char", "bit", "varbit"] {
         if let (Some(a), Some(z)) = (parse_len(from, p), parse_len(to, p)) {
-            return (z < a).then(|| format!("shrinking {from} to {to} fails (or truncates) for longer values"));
+            return (z < a).then(|| {
+                format!("shrinking {from} to {to} fails (or truncates) for longer values")
+            });
         }
     }
     for p in ["timestamp", "timestamptz", "time", "timetz"] {
         if let (Some(a), Some(z)) = (parse_len(from, p), parse_len(to, p)) {
-            return (z < a).then(|| format!("reducing precision from {from} to {to} rounds stored values"));
+            return (z < a)
+                .then(|| format!("reducing precision from {from} to {to} rounds stored values"));
         }
     }
     if from == "text" && (to.starts_with("varchar(") || to.starts_with("char(")) {
@@ -798,9 +855,13 @@ fn native_change_warning(from: &str, to: &str) -> Option<String> {
         return None;
     }
     if from.starts_with("decimal") && to.starts_with("decimal") {
-        return Some(format!("changing {from} to {to} may round or overflow stored values"));
+        return Some(format!(
+            "changing {from} to {to} may round or overflow stored values"
+        ));
     }
-    Some(format!("changing {from} to {to} needs a cast and may rewrite the table"))
+    Some(format!(
+        "changing {from} to {to} needs a cast and may rewrite the table"
+    ))
 }
 
 fn index_key(i: &Index, map: &HashMap<&str, &str>) -> (Vec<String>, bool, Option<String>) {
@@ -818,37 +879,70 @@ fn diff_indexes(
     let none = HashMap::new();
     // Matched by definition (columns, uniqueness, kind): a name-only change is an
     // `ALTER INDEX … RENAME`, which is metadata and not reported as a risk.
-    let old_keys: Vec<_> = o.indexes.iter().map(|i| index_key(i, col_renamed)).collect();
+    let old_keys: Vec<_> = o
+        .indexes
+        .iter()
+        .map(|i| index_key(i, col_renamed))
+        .collect();
     let new_keys: Vec<_> = n.indexes.iter().map(|i| index_key(i, &none)).collect();
     for (i, k) in o.indexes.iter().zip(&old_keys) {
         if new_keys.contains(k) {
             continue;
         }
-        let kind = if i.unique { OpKind::DropUnique } else { OpKind::DropIndex };
+        let kind = if i.unique {
+            OpKind::DropUnique
+        } else {
+            OpKind::DropIndex
+        };
         let op = b.push(
             kind,
             model,
             table,
-            format!("drops {} `{}` on ({})", if i.unique { "unique constraint" } else { "index" }, i.name, cols(&i.columns)),
+            format!(
+                "drops {} `{}` on ({})",
+                if i.unique {
+                    "unique constraint"
+                } else {
+                    "index"
+                },
+                i.name,
+                cols(&i.columns)
+            ),
         );
         op.field = Some(i.fields.join(", "));
         op.column = Some(cols(&i.columns));
         op.from = Some(i.name.clone());
         op.object = Some(i.name.clone());
         if !i.unique {
-            op.recipe = Some("DROP INDEX CONCURRENTLY avoids blocking writes; check no hot query relies on it".into());
+            op.recipe = Some(
+                "DROP INDEX CONCURRENTLY avoids blocking writes; check no hot query relies on it"
+                    .into(),
+            );
         }
     }
     for (i, k) in n.indexes.iter().zip(&new_keys) {
         if old_keys.contains(k) {
             continue;
         }
-        let kind = if i.unique { OpKind::AddUnique } else { OpKind::AddIndex };
+        let kind = if i.unique {
+            OpKind::AddUnique
+        } else {
+            OpKind::AddIndex
+        };
         let op = b.push(
             kind,
             model,
             table,
-            format!("creates {} `{}` on ({})", if i.unique { "unique constraint" } else { "index" }, i.name, cols(&i.columns)),
+            format!(
+                "creates {} `{}` on ({})",
+                if i.unique {
+                    "unique constraint"
+                } else {
+                    "index"
+                },
+                i.name,
+                cols(&i.columns)
+            ),
         );
         op.field = Some(i.fields.join(", "));
         op.column = Some(cols(&i.columns));
@@ -865,16 +959,25 @@ fn diff_indexes(
                 cols(&i.columns)
             ));
         } else {
-            op.recipe = Some("CREATE INDEX CONCURRENTLY to avoid blocking writes on a large table".into());
+            op.recipe =
+                Some("CREATE INDEX CONCURRENTLY to avoid blocking writes on a large table".into());
         }
     }
 }
 
-fn fk_key(f: &ForeignKey, cmap: &HashMap<&str, &str>, tmap: &HashMap<&str, &str>) -> (Vec<String>, String, Vec<String>) {
+fn fk_key(
+    f: &ForeignKey,
+    cmap: &HashMap<&str, &str>,
+    tmap: &HashMap<&str, &str>,
+) -> (Vec<String>, String, Vec<String>) {
     let target = tmap
         .get(f.referenced_table.as_str())
         .map_or_else(|| f.referenced_table.clone(), |t| t.to_string());
-    (rename_cols(&f.columns, cmap), target, f.referenced_columns.clone())
+    (
+        rename_cols(&f.columns, cmap),
+        target,
+        f.referenced_columns.clone(),
+    )
 }
 
 fn diff_foreign_keys(
@@ -888,13 +991,28 @@ fn diff_foreign_keys(
 ) {
     let none = HashMap::new();
     // A changed referential action is a drop and re-create, exactly as Prisma migrates it.
-    let same = |a: &ForeignKey, ka: &(Vec<String>, String, Vec<String>), z: &ForeignKey, kz: &(Vec<String>, String, Vec<String>)| {
+    let same = |a: &ForeignKey,
+                ka: &(Vec<String>, String, Vec<String>),
+                z: &ForeignKey,
+                kz: &(Vec<String>, String, Vec<String>)| {
         ka == kz && a.on_delete == z.on_delete && a.on_update == z.on_update
     };
-    let old_keys: Vec<_> = o.foreign_keys.iter().map(|f| fk_key(f, col_renamed, renamed)).collect();
-    let new_keys: Vec<_> = n.foreign_keys.iter().map(|f| fk_key(f, &none, &none)).collect();
+    let old_keys: Vec<_> = o
+        .foreign_keys
+        .iter()
+        .map(|f| fk_key(f, col_renamed, renamed))
+        .collect();
+    let new_keys: Vec<_> = n
+        .foreign_keys
+        .iter()
+        .map(|f| fk_key(f, &none, &none))
+        .collect();
     for (f, k) in o.foreign_keys.iter().zip(&old_keys) {
-        if n.foreign_keys.iter().zip(&new_keys).any(|(z, kz)| same(f, k, z, kz)) {
+        if n.foreign_keys
+            .iter()
+            .zip(&new_keys)
+            .any(|(z, kz)| same(f, k, z, kz))
+        {
             continue;
         }
         let op = b.push(
@@ -911,11 +1029,20 @@ fn diff_foreign_keys(
         );
         op.field = Some(f.field.clone());
         op.column = Some(cols(&f.columns));
-        op.from = Some(format!("{}({}) ON DELETE {}", f.referenced_table, cols(&f.referenced_columns), f.on_delete));
+        op.from = Some(format!(
+            "{}({}) ON DELETE {}",
+            f.referenced_table,
+            cols(&f.referenced_columns),
+            f.on_delete
+        ));
         op.object = Some(f.name.clone());
     }
     for (f, k) in n.foreign_keys.iter().zip(&new_keys) {
-        if o.foreign_keys.iter().zip(&old_keys).any(|(a, ka)| same(a, ka, f, k)) {
+        if o.foreign_keys
+            .iter()
+            .zip(&old_keys)
+            .any(|(a, ka)| same(a, ka, f, k))
+        {
             continue;
         }
         let op = b.push(
@@ -933,7 +1060,12 @@ fn diff_foreign_keys(
         );
         op.field = Some(f.field.clone());
         op.column = Some(cols(&f.columns));
-        op.to = Some(format!("{}({}) ON DELETE {}", f.referenced_table, cols(&f.referenced_columns), f.on_delete));
+        op.to = Some(format!(
+            "{}({}) ON DELETE {}",
+            f.referenced_table,
+            cols(&f.referenced_columns),
+            f.on_delete
+        ));
         op.object = Some(f.name.clone());
         op.recipe = Some("ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT separately, so existing rows are checked without blocking writes".into());
     }

@@ -55,7 +55,11 @@ impl fmt::Display for SchemaError {
         if let Some(side) = self.side {
             write!(f, "{side} schema: ")?;
         }
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 

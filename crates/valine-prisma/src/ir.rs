@@ -198,7 +198,14 @@ pub fn lower(schema: &Schema) -> Ir {
                 (f.name.as_str(), col)
             })
             .collect();
-        infos.insert(m.name.as_str(), ModelInfo { model: m, table, columns });
+        infos.insert(
+            m.name.as_str(),
+            ModelInfo {
+                model: m,
+                table,
+                columns,
+            },
+        );
     }
 
     let mut tables = BTreeMap::new();
@@ -206,7 +213,15 @@ pub fn lower(schema: &Schema) -> Ir {
         let Some(info) = infos.get(m.name.as_str()) else {
             continue;
         };
-        let t = lower_model(&provider, &ds_name, info, &infos, &models, &enum_db, &enum_values);
+        let t = lower_model(
+            &provider,
+            &ds_name,
+            info,
+            &infos,
+            &models,
+            &enum_db,
+            &enum_values,
+        );
         tables.insert(t.name.clone(), t);
     }
     for t in implicit_join_tables(&provider, schema, &infos, &models, &tables) {
@@ -256,7 +271,10 @@ fn lower_model(
         let (type_key, base_db) = match &f.ty {
             FieldType::Unsupported(s) => ("Unsupported".to_string(), s.clone()),
             FieldType::Named(n) => match enum_db.get(n.as_str()) {
-                Some(db) => (format!("enum:{db}"), enum_db_type(provider, db, n, enum_values)),
+                Some(db) => (
+                    format!("enum:{db}"),
+                    enum_db_type(provider, db, n, enum_values),
+                ),
                 None if models.contains_key(n.as_str()) => {
                     // A composite type field: stored as a document / JSON value.
                     (format!("type:{n}"), "jsonb".to_string())
@@ -272,8 +290,16 @@ fn lower_model(
             field: f.name.clone(),
             name: name.clone(),
             field_type: f.type_display(),
-            type_key: if list { format!("{type_key}[]") } else { type_key },
-            db_type: if list { format!("{base_db}[]") } else { base_db },
+            type_key: if list {
+                format!("{type_key}[]")
+            } else {
+                type_key
+            },
+            db_type: if list {
+                format!("{base_db}[]")
+            } else {
+                base_db
+            },
             nullable: f.arity == Arity::Optional,
             default,
         });
@@ -611,7 +637,10 @@ fn implicit_join_tables(
             } else {
                 (target, m.name.as_str())
             };
-            let name = format!("_{}", rel.map_or_else(|| format!("{a}To{b}"), str::to_string));
+            let name = format!(
+                "_{}",
+                rel.map_or_else(|| format!("{a}To{b}"), str::to_string)
+            );
             if out.contains_key(&name) {
                 continue;
             }
@@ -625,7 +654,11 @@ fn implicit_join_tables(
             let (Some((a_pk, a_ty)), Some((b_pk, b_ty))) = (id_of(a), id_of(b)) else {
                 continue;
             };
-            let table_of = |model: &str| infos.get(model).map_or_else(String::new, |i| i.table.clone());
+            let table_of = |model: &str| {
+                infos
+                    .get(model)
+                    .map_or_else(String::new, |i| i.table.clone())
+            };
             let col = |n: &str, ty: String| Column {
                 field: n.to_string(),
                 name: n.to_string(),

@@ -43,7 +43,10 @@ pub enum Tok {
     Question,
     Newline,
     /// `//` or `///` comment up to (not including) the end of the line.
-    Comment { doc: bool, text: String },
+    Comment {
+        doc: bool,
+        text: String,
+    },
     Eof,
 }
 

@@ -1,1 +1,97 @@
-//! placeholder crate root; filled in by its owner.
+//! Prisma schema parser, differ and migration-risk analyzer. Pure library: no I/O, no async.
+//!
+//! ```
+//! let base = "model User {\n  id Int @id\n}\n";
+//! let target = "model User {\n  id       Int    @id\n  username String\n}\n";
+//! let analysis = valine_prisma::analyze(base, target).unwrap();
+//! assert_eq!(analysis.operations[0].kind, valine_prisma::OpKind::AddField);
+//! assert_eq!(analysis.risk_score, 2);
+//! ```
+//!
+//! # Pipeline
+//! text → [`lexer`] (tokens with byte spans) → [`parser`] (AST, [`ast`]) → [`validate`]
+//! (Prisma's semantic rules) → [`ir`] (tables, columns, constraints by database name, typed
+//! for the datasource provider) → [`diff`] (operations, risk, warnings).
+//!
+//! # Operations and weights
+//! `riskScore` is the sum of the weights of all operations. The first five are the seed's
+//! weights, unchanged; the others are ours, set relative to them by what the operation does
+//! to a live PostgreSQL table.
+//!
+//! | operation | weight | destructive | why this weight |
+//! |---|---|---|---|
+//! | `addModel` | 1 | no | new empty table, nothing reads it yet (seed) |
+//! | `addField` | 2 | no | metadata-only on PG 11+; fails on rows if required without default (seed; warned) |
+//! | `alterType` | 7 | no | Prisma-level type change: table rewrite + cast that can fail (seed; warned) |
+//! | `dropField` | 8 | yes | data loss; old code still selecting the column breaks (seed) |
+//! | `dropModel` | 10 | yes | loses a whole table (seed) |
+//! | `addEnum` | 1 | no | a new type, used by nothing yet |
+//! | `dropEnum` | 6 | yes | removes a type; any remaining use fails |
+//! | `addEnumValue` | 1 | no | `ALTER TYPE … ADD VALUE`: cheap, but not usable in the same transaction |
+//! | `dropEnumValue` | 7 | yes | Prisma recreates the type and casts every column: fails if rows hold the value (warned) |
+//! | `renameEnum` | 3 | no | `@@map` change on an enum: cheap, but raw SQL using the old name breaks |
+//! | `renameEnumValue` | 4 | no | `@map` change on a value: stored data and clients using the old label disagree |
+//! | `makeRequired` | 5 | no | full scan under lock; fails on existing NULLs (warned) |
+//! | `makeOptional` | 1 | no | metadata only |
+//! | `alterDefault` | 1 | no | metadata only; affects future inserts |
+//! | `addIndex` | 3 | no | builds under a write lock unless created concurrently |
+//! | `dropIndex` | 2 | no | cheap, but queries relying on it may slow down |
+//! | `addUnique` | 5 | no | index build under lock and fails on duplicates (warned) |
+//! | `dropUnique` | 3 | no | cheap, but lets duplicates in from now on |
+//! | `alterPrimaryKey` | 8 | no | rebuilds the key index and touches every referencing foreign key |
+//! | `addRelation` | 3 | no | validates every row under lock; fails on orphans |
+//! | `dropRelation` | 2 | no | cheap; integrity is no longer enforced |
+//! | `renameTable` | 6 | no | instant in SQL, but every running instance of old code breaks |
+//! | `renameColumn` | 5 | no | same as a table rename, for one column |
+//! | `alterNativeType` | 4 | no | same Prisma type, different database type (`VarChar(50)`→`VarChar(100)`): may rewrite; warned when it can truncate |
+//!
+//! A changed referential action (`onDelete`/`onUpdate`) is a `dropRelation` plus an
+//! `addRelation`, as Prisma migrates it. A name-only index change is not reported.
+//!
+//! Severity: `high` if riskScore > 50, `medium` if > 20, else `low`. Window:
+//! `scheduled-maintenance` if riskScore > 50 or anything is destructive, `off-peak` if > 20 or
+//! any type change (`alterType` or `alterNativeType`), else `low-traffic`.
+//!
+//! For enum operations `model`/`table` name the enum (Prisma / database name) and
+//! `field`/`column` the value. For index, unique and relation operations `column` lists the
+//! columns and `from`/`to` name the constraint or referenced table.
+
+pub mod ast;
+pub mod diff;
+pub mod error;
+pub mod generate;
+pub mod ir;
+pub mod lexer;
+pub mod parser;
+pub mod printer;
+pub mod validate;
+
+pub use ast::Schema;
+pub use diff::{Analysis, FailOn, OpKind, Operation, Severity, Summary, Window};
+pub use error::{SchemaError, Side};
+pub use generate::generate_schema;
+
+/// Parses and validates a schema; any input Prisma would reject is an error.
+pub fn parse(src: &str) -> Result<Schema, SchemaError> {
+    let schema = parser::parse_syntax(src)?;
+    validate::validate(src, &schema)?;
+    Ok(schema)
+}
+
+/// The database a schema describes (tables, columns, constraints by database name).
+pub fn lower(schema: &Schema) -> ir::Ir {
+    ir::lower(schema)
+}
+
+/// Diffs two schema texts and scores the migration between them. An error names the side
+/// (`base` or `target`) it came from.
+pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
+    let old = parse(old_src).map_err(|e| e.with_side(Side::Base))?;
+    let new = parse(new_src).map_err(|e| e.with_side(Side::Target))?;
+    Ok(diff::diff(&ir::lower(&old), &ir::lower(&new)))
+}
+
+/// Pretty-prints a schema in `prisma format` style.
+pub fn print(schema: &Schema) -> String {
+    printer::print(schema)
+}

@@ -316,14 +316,16 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.bump();
                 if matches!(self.peek(), Tok::Question) {
-                    return self.err("Optional lists are not supported. Use either `Type[]` or `Type?`.");
+                    return self
+                        .err("Optional lists are not supported. Use either `Type[]` or `Type?`.");
                 }
                 Arity::List
             }
             (Tok::Question, _) => {
                 self.bump();
                 if matches!(self.peek(), Tok::LBracket | Tok::Question) {
-                    return self.err("Optional lists are not supported. Use either `Type[]` or `Type?`.");
+                    return self
+                        .err("Optional lists are not supported. Use either `Type[]` or `Type?`.");
                 }
                 Arity::Optional
             }
@@ -393,7 +395,8 @@ impl<'a> Parser<'a> {
                 return Ok(args);
             }
             let start = self.span().start;
-            let named = matches!(self.peek(), Tok::Word(_)) && matches!(self.peek_at(1), Tok::Colon);
+            let named =
+                matches!(self.peek(), Tok::Word(_)) && matches!(self.peek_at(1), Tok::Colon);
             let name = if named {
                 let (n, _) = self.ident("an argument name")?;
                 self.bump(); // ':'
@@ -532,7 +535,9 @@ impl<'a> Parser<'a> {
             self.trivia();
             match self.peek() {
                 Tok::RBrace => break,
-                Tok::Eof => return self.err(format!("block `{name}` is not closed: expected `}}`")),
+                Tok::Eof => {
+                    return self.err(format!("block `{name}` is not closed: expected `}}`"));
+                }
                 Tok::Word(_) => {
                     let pstart = self.span().start;
                     let (pname, _) = self.ident("a property name")?;

@@ -12,7 +12,14 @@ pub const SCALARS: &[&str] = &[
 ];
 
 const FIELD_ATTRS: &[&str] = &[
-    "id", "unique", "default", "relation", "map", "updatedAt", "ignore", "shardKey",
+    "id",
+    "unique",
+    "default",
+    "relation",
+    "map",
+    "updatedAt",
+    "ignore",
+    "shardKey",
 ];
 const MODEL_ATTRS: &[&str] = &[
     "id", "unique", "index", "map", "ignore", "schema", "fulltext", "shardKey",
@@ -44,7 +51,10 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
                 if !generators.insert(g.name.as_str()) {
                     return err(
                         g.span,
-                        format!("The generator \"{}\" cannot be defined because a generator with that name already exists.", g.name),
+                        format!(
+                            "The generator \"{}\" cannot be defined because a generator with that name already exists.",
+                            g.name
+                        ),
                     );
                 }
                 continue;
@@ -54,24 +64,35 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
         if let Some(prev) = top.insert(name, kind) {
             return err(
                 span,
-                format!("The {kind} \"{name}\" cannot be defined because a {prev} with that name already exists."),
+                format!(
+                    "The {kind} \"{name}\" cannot be defined because a {prev} with that name already exists."
+                ),
             );
         }
     }
     let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
-    let models: HashMap<&str, &Model> = schema
-        .models()
-        .map(|m| (m.name.as_str(), m))
-        .collect();
+    let models: HashMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
 
     for e in schema.enums() {
         if e.values.is_empty() {
-            return err(e.name_span, format!("An enum must have at least one value (enum \"{}\").", e.name));
+            return err(
+                e.name_span,
+                format!(
+                    "An enum must have at least one value (enum \"{}\").",
+                    e.name
+                ),
+            );
         }
         let mut seen = HashSet::new();
         for v in &e.values {
             if !seen.insert(v.name.as_str()) {
-                return err(v.span, format!("Value \"{}\" is already defined on enum \"{}\".", v.name, e.name));
+                return err(
+                    v.span,
+                    format!(
+                        "Value \"{}\" is already defined on enum \"{}\".",
+                        v.name, e.name
+                    ),
+                );
             }
             for a in &v.attributes {
                 if a.name != "map" {
@@ -105,7 +126,9 @@ fn check_name(src: &str, name: &str, span: Span, kind: &str) -> Result<(), Schem
         Err(SchemaError::at(
             src,
             span.start,
-            format!("The name of a {kind} must start with a letter and contain only letters, digits and underscores: \"{name}\"."),
+            format!(
+                "The name of a {kind} must start with a letter and contain only letters, digits and underscores: \"{name}\"."
+            ),
         ))
     }
 }
@@ -155,7 +178,13 @@ fn check_model(
     for f in &m.fields {
         check_name(src, &f.name, f.span, "field")?;
         if !names.insert(f.name.as_str()) {
-            return err(f.span, format!("Field \"{}\" is already defined on {kind} \"{}\".", f.name, m.name));
+            return err(
+                f.span,
+                format!(
+                    "Field \"{}\" is already defined on {kind} \"{}\".",
+                    f.name, m.name
+                ),
+            );
         }
         if let FieldType::Named(t) = &f.ty
             && !SCALARS.contains(&t.as_str())
@@ -163,7 +192,9 @@ fn check_model(
         {
             return err(
                 f.type_span,
-                format!("Type \"{t}\" is neither a built-in type, nor refers to another model, composite type, or enum."),
+                format!(
+                    "Type \"{t}\" is neither a built-in type, nor refers to another model, composite type, or enum."
+                ),
             );
         }
         let mut seen_attrs = HashSet::new();
@@ -175,9 +206,16 @@ fn check_model(
             if !native && !FIELD_ATTRS.contains(&a.name.as_str()) {
                 return err(a.span, format!("Attribute not known: \"@{}\".", a.name));
             }
-            let key = if native { "native type" } else { a.name.as_str() };
+            let key = if native {
+                "native type"
+            } else {
+                a.name.as_str()
+            };
             if !seen_attrs.insert(key) {
-                return err(a.span, format!("Attribute \"@{}\" can only be defined once.", a.name));
+                return err(
+                    a.span,
+                    format!("Attribute \"@{}\" can only be defined once.", a.name),
+                );
             }
             if a.name == "map" {
                 expect_string_arg(src, a)?;
@@ -189,7 +227,11 @@ fn check_model(
         if f.attribute("id").is_some() {
             ids += 1;
             if ids > 1 {
-                return err(f.span, "At most one field must be marked as the id field with the `@id` attribute.".into());
+                return err(
+                    f.span,
+                    "At most one field must be marked as the id field with the `@id` attribute."
+                        .into(),
+                );
             }
         }
         if is_relation_field(f, models) {
@@ -204,7 +246,9 @@ fn check_model(
     };
     let mut has_criterion = ids > 0
         || m.fields.iter().any(|f| {
-            f.attribute("unique").is_some() && f.arity == Arity::Required && !is_relation_field(f, models)
+            f.attribute("unique").is_some()
+                && f.arity == Arity::Required
+                && !is_relation_field(f, models)
         });
     for a in &m.attributes {
         if !MODEL_ATTRS.contains(&a.name.as_str()) {
@@ -214,7 +258,13 @@ fn check_model(
             "id" | "unique" | "index" | "fulltext" => {
                 let fields = listed_fields(a);
                 if fields.is_empty() {
-                    return err(a.span, format!("The \"@@{}\" attribute needs a non-empty list of fields.", a.name));
+                    return err(
+                        a.span,
+                        format!(
+                            "The \"@@{}\" attribute needs a non-empty list of fields.",
+                            a.name
+                        ),
+                    );
                 }
                 let unknown: Vec<&str> = fields
                     .iter()
@@ -224,7 +274,11 @@ fn check_model(
                 if !unknown.is_empty() {
                     return err(
                         a.span,
-                        format!("The {} definition refers to the unknown fields: {}.", a.name, unknown.join(", ")),
+                        format!(
+                            "The {} definition refers to the unknown fields: {}.",
+                            a.name,
+                            unknown.join(", ")
+                        ),
                     );
                 }
                 if a.name == "id" {
@@ -250,7 +304,10 @@ fn check_model(
     if m.kind == ModelKind::Model && !has_criterion && !ignored {
         return err(
             m.name_span,
-            format!("Each model must have at least one unique criteria that has only required fields. Either mark a single field with `@id`, `@unique` or add a multi field criterion with `@@id([])` or `@@unique([])` to the model \"{}\".", m.name),
+            format!(
+                "Each model must have at least one unique criteria that has only required fields. Either mark a single field with `@id`, `@unique` or add a multi field criterion with `@@id([])` or `@@unique([])` to the model \"{}\".",
+                m.name
+            ),
         );
     }
     Ok(())
@@ -286,7 +343,10 @@ fn check_relation(
         Err(SchemaError::at(
             src,
             f.span.start,
-            format!("Error validating field `{}` in model `{}`: {msg}", f.name, m.name),
+            format!(
+                "Error validating field `{}` in model `{}`: {msg}",
+                f.name, m.name
+            ),
         ))
     };
     let target_name = f.type_name();
@@ -296,16 +356,30 @@ fn check_relation(
     let fields = relation_list(f, "fields");
     let references = relation_list(f, "references");
     if fields.len() != references.len() {
-        return err("You must specify the same number of fields in `fields` and `references`.".into());
+        return err(
+            "You must specify the same number of fields in `fields` and `references`.".into(),
+        );
     }
     for name in &fields {
-        if !m.fields.iter().any(|x| x.name == *name && !is_relation_field(x, models)) {
-            return err(format!("The argument fields must refer only to existing fields. The following fields do not exist in this model: {name}"));
+        if !m
+            .fields
+            .iter()
+            .any(|x| x.name == *name && !is_relation_field(x, models))
+        {
+            return err(format!(
+                "The argument fields must refer only to existing fields. The following fields do not exist in this model: {name}"
+            ));
         }
     }
     for name in &references {
-        if !target.fields.iter().any(|x| x.name == *name && !is_relation_field(x, models)) {
-            return err(format!("The argument `references` must refer only to existing fields in the related model `{target_name}`. The following fields do not exist in the related model: {name}"));
+        if !target
+            .fields
+            .iter()
+            .any(|x| x.name == *name && !is_relation_field(x, models))
+        {
+            return err(format!(
+                "The argument `references` must refer only to existing fields in the related model `{target_name}`. The following fields do not exist in the related model: {name}"
+            ));
         }
     }
     if f.arity == Arity::List && !fields.is_empty() {
