@@ -218,15 +218,9 @@ impl Source {
         }
     }
 
-    fn number<T: std::str::FromStr>(
-        &self,
-        var: &'static str,
-        default: T,
-        min: T,
-        max: T,
-    ) -> Result<T, ConfigError>
+    fn number<T>(&self, var: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
     where
-        T: PartialOrd + fmt::Display + Copy,
+        T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
     {
         match self.get(var) {
             None => Ok(default),
@@ -286,10 +280,10 @@ impl Settings {
             ));
         }
         let redis_url = src.get("REDIS_URL").map(str::to_string);
-        if let Some(r) = &redis_url {
-            if !(r.starts_with("redis://") || r.starts_with("rediss://")) {
-                return Err(bad("REDIS_URL", "must start with redis:// or rediss://"));
-            }
+        if let Some(r) = &redis_url
+            && !(r.starts_with("redis://") || r.starts_with("rediss://"))
+        {
+            return Err(bad("REDIS_URL", "must start with redis:// or rediss://"));
         }
 
         let jwt_secret = match src.get("JWT_SECRET") {
@@ -610,12 +604,11 @@ impl Settings {
 
 /// `scheme://user:pass@host` → `scheme://user:***@host`.
 fn redact_url_password(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((creds, host)) = rest.split_once('@') {
-            if let Some((user, _)) = creds.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.split_once('@')
+        && let Some((user, _)) = creds.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
     }
     url.to_string()
 }
@@ -633,10 +626,10 @@ fn origin_of(url: &str) -> String {
 
 fn decode_key(s: &str) -> Option<Vec<u8>> {
     use base64::Engine;
-    if s.len() == 64 {
-        if let Ok(bytes) = hex::decode(s) {
-            return Some(bytes);
-        }
+    if s.len() == 64
+        && let Ok(bytes) = hex::decode(s)
+    {
+        return Some(bytes);
     }
     base64::engine::general_purpose::STANDARD
         .decode(s)

@@ -9,6 +9,8 @@ pub mod routes;
 pub mod state;
 pub mod telemetry;
 
+pub use state::AppState;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +25,6 @@ use valine_store::Store;
 
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::state::AppState;
 
 /// JSON bodies are capped at 1 MiB (SPEC §2); larger uploads use their own limits.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;

@@ -11,6 +11,7 @@ mod error;
 pub mod migrate;
 mod pool;
 pub mod sql;
+pub mod testing;
 pub mod users;
 
 pub use error::StoreError;
@@ -28,3 +29,6 @@ pub fn now_ms() -> i64 {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+#[cfg(test)]
+mod contract_tests;

@@ -95,6 +95,7 @@ impl Store {
                  SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' \
                    || pg_get_constraintdef(oid) FROM pg_constraint \
                  WHERE connamespace = current_schema()::regnamespace \
+                 AND conrelid::regclass::text <> '_sqlx_migrations' \
                  UNION ALL \
                  SELECT 'type ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) \
                  FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \

@@ -159,16 +159,13 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
-    if path != ":memory:" && !path.is_empty() {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::Database(sqlx::Error::Configuration(
-                        format!("cannot create {}: {e}", parent.display()).into(),
-                    ))
-                })?;
-            }
-        }
+    let parent = std::path::Path::new(path).parent();
+    if let Some(parent) = parent.filter(|p| path != ":memory:" && !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::Database(sqlx::Error::Configuration(
+                format!("cannot create {}: {e}", parent.display()).into(),
+            ))
+        })?;
     }
     let query = match query {
         Some(q) if q.contains("mode=") => q.to_string(),

@@ -1,1 +1,9 @@
-fn main() {}
+//! The one integration-test binary: real server on 127.0.0.1:0, real HTTP.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod ops;
+mod robustness;
