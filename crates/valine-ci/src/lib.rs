@@ -5,11 +5,13 @@
 //! storage.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod flaky;
 pub mod glob;
 pub mod junit;
 pub mod pr_risk;
 pub mod signature;
 
+pub use flaky::{Classification, FlakyCandidate, Observation, Rollup, rank};
 pub use junit::{JunitError, Limits, Status, TestResult};
 pub use pr_risk::{FileChange, PrInput, RiskLevel, RiskReport, SensitivePaths};
 pub use signature::{SignatureError, verify_github_signature};
