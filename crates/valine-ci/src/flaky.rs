@@ -72,6 +72,25 @@ pub struct Observation {
     pub run_at: i64,
 }
 
+impl Observation {
+    /// The observation for a parsed JUnit case in run `run_id`.
+    pub fn from_result(
+        result: &crate::junit::TestResult,
+        run_id: impl Into<String>,
+        commit_sha: Option<String>,
+        run_at: i64,
+    ) -> Self {
+        Observation {
+            run_id: run_id.into(),
+            commit_sha,
+            status: result.status,
+            retries: result.retries,
+            duration_ms: result.duration_ms,
+            run_at,
+        }
+    }
+}
+
 /// Totals of one run, to decide whether the run itself failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

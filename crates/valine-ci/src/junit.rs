@@ -545,7 +545,7 @@ impl<'a> Parser<'a> {
                     }
                 }
                 let attrs = read_attributes(e, &[b"message"])
-                    .map_err(|(msg, rel)| self.malformed(msg, at + rel))?;
+                    .map_err(|(msg, rel)| self.malformed(msg, at.saturating_add(rel)))?;
                 let case = self.case.as_mut();
                 if let Some(slot) = case.and_then(|c| c.slot(kind))
                     && slot.is_none()
@@ -571,7 +571,7 @@ impl<'a> Parser<'a> {
         match name {
             b"testsuite" | b"testsuites" => {
                 let attrs = read_attributes(e, &[b"name", b"file"])
-                    .map_err(|(msg, rel)| self.malformed(msg, at + rel))?;
+                    .map_err(|(msg, rel)| self.malformed(msg, at.saturating_add(rel)))?;
                 let mut it = attrs.into_iter();
                 let name = it.next().flatten().filter(|n| !n.trim().is_empty());
                 let file = it.next().flatten().filter(|f| !f.trim().is_empty());
@@ -591,7 +591,7 @@ impl<'a> Parser<'a> {
                 }
                 let attrs =
                     read_attributes(e, &[b"name", b"classname", b"time", b"file", b"filepath"])
-                        .map_err(|(msg, rel)| self.malformed(msg, at + rel))?;
+                        .map_err(|(msg, rel)| self.malformed(msg, at.saturating_add(rel)))?;
                 let mut it = attrs.into_iter();
                 let name = it.next().flatten();
                 let classname = it.next().flatten();
@@ -711,7 +711,7 @@ fn attr_error_offset(err: &quick_xml::events::attributes::AttrError) -> u64 {
         | A::Duplicated(p, _) => *p,
     };
     // The offset counts from after `<`.
-    rel as u64 + 1
+    (rel as u64).saturating_add(1)
 }
 
 /// Cuts `s` to at most `max` bytes on a character boundary.
@@ -876,6 +876,17 @@ mod tests {
         assert_eq!(r[0].test_name, "t <1> \u{263A}");
         assert_eq!(r[0].duration_ms, 500);
         assert_eq!(r[0].message.as_deref(), Some("x < y & z & &unknown; A"));
+    }
+
+    #[test]
+    fn bare_ampersands_in_traces_are_kept() {
+        let xml = r#"<testsuite name="S"><testcase name="a" classname="x &amp;& y"><failure>if (a && b) fails</failure></testcase></testsuite>"#;
+        let r = parse_str(xml).unwrap();
+        assert_eq!(r[0].message.as_deref(), Some("if (a && b) fails"));
+        assert_eq!(
+            r[0].suite, "x &amp;& y",
+            "an attribute that fails to unescape is kept raw"
+        );
     }
 
     #[test]
