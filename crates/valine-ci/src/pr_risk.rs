@@ -421,6 +421,7 @@ fn list_some(paths: &[String], max: usize) -> String {
 /// Scores a PR. Pure and total: any input gives a report.
 pub fn analyze(input: &PrInput, sensitive: &SensitivePaths) -> RiskReport {
     let mut weighted_lines = 0f64;
+    let mut counted_lines = 0u64;
     let mut raw_lines = 0u64;
     let mut counted_files = 0u64;
     let mut weighted_files = 0f64;
@@ -450,6 +451,7 @@ pub fn analyze(input: &PrInput, sensitive: &SensitivePaths) -> RiskReport {
         // Documentation carries little runtime risk: a quarter weight in size and count.
         let weight = if class.doc { 0.25 } else { 1.0 };
         weighted_files += weight;
+        counted_lines = counted_lines.saturating_add(lines);
         weighted_lines += lines as f64 * weight;
         areas.insert(area_of(&path));
         if class.schema {
@@ -485,7 +487,14 @@ pub fn analyze(input: &PrInput, sensitive: &SensitivePaths) -> RiskReport {
     let mut components = Vec::with_capacity(7);
 
     let size_points = log_scaled(size_lines, 2000.0, 25.0);
-    let mut size_detail = format!("Changes {} lines", size_lines.round() as u64);
+    let plain_lines = counted_lines.saturating_add(unlisted_lines);
+    let weighted = size_lines.round() as u64;
+    let mut size_detail = format!("Changes {plain_lines} lines");
+    if weighted != plain_lines {
+        size_detail.push_str(&format!(
+            " ({weighted} weighted: documentation counts a quarter)"
+        ));
+    }
     if excluded_files > 0 {
         size_detail.push_str(&format!(
             " (not counting {})",
@@ -738,7 +747,7 @@ mod tests {
         assert!(
             docs.reasons
                 .iter()
-                .any(|r| r.contains("Changes 1200 lines")),
+                .any(|r| r.contains("Changes 4800 lines (1200 weighted")),
             "{:?}",
             docs.reasons
         );
