@@ -1,8 +1,9 @@
 //! Diff of two IRs into operations, and the risk analysis over them.
 
+use crate::fasthash::FastMap;
 use crate::ir::{Column, EnumIr, ForeignKey, Index, Ir, Table};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::str::FromStr;
 
@@ -398,7 +399,7 @@ pub fn diff(old: &Ir, new: &Ir) -> Analysis {
 
     // Tables match by database name; an unmatched pair with the same Prisma model name is a
     // rename (the mapping changed, the model did not).
-    let mut renamed: HashMap<&str, &str> = HashMap::new(); // old db name → new db name
+    let mut renamed: FastMap<&str, &str> = FastMap::default(); // old db name → new db name
     let new_unmatched: Vec<&Table> = new
         .tables
         .values()
@@ -589,11 +590,11 @@ fn cols(c: &[String]) -> String {
     c.join(", ")
 }
 
-fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &HashMap<&str, &str>) {
+fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &FastMap<&str, &str>) {
     let model = n.model.as_str();
     let table = n.name.as_str();
     // Columns match by database name; same Prisma field under a new mapping is a rename.
-    let mut col_renamed: HashMap<&str, &str> = HashMap::new();
+    let mut col_renamed: FastMap<&str, &str> = FastMap::default();
     for c in o
         .columns
         .iter()
@@ -705,7 +706,7 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &HashMap<&str, &st
     diff_foreign_keys(b, model, table, o, n, &col_renamed, renamed);
 }
 
-fn rename_cols(c: &[String], map: &HashMap<&str, &str>) -> Vec<String> {
+fn rename_cols(c: &[String], map: &FastMap<&str, &str>) -> Vec<String> {
     c.iter()
         .map(|x| {
             // Index entries may carry a ` DESC` suffix after the column name.
@@ -864,7 +865,7 @@ fn native_change_warning(from: &str, to: &str) -> Option<String> {
     ))
 }
 
-fn index_key(i: &Index, map: &HashMap<&str, &str>) -> (Vec<String>, bool, Option<String>) {
+fn index_key(i: &Index, map: &FastMap<&str, &str>) -> (Vec<String>, bool, Option<String>) {
     (rename_cols(&i.columns, map), i.unique, i.kind.clone())
 }
 
@@ -874,9 +875,9 @@ fn diff_indexes(
     table: &str,
     o: &Table,
     n: &Table,
-    col_renamed: &HashMap<&str, &str>,
+    col_renamed: &FastMap<&str, &str>,
 ) {
-    let none = HashMap::new();
+    let none = FastMap::default();
     // Matched by definition (columns, uniqueness, kind): a name-only change is an
     // `ALTER INDEX … RENAME`, which is metadata and not reported as a risk.
     let old_keys: Vec<_> = o
@@ -967,8 +968,8 @@ fn diff_indexes(
 
 fn fk_key(
     f: &ForeignKey,
-    cmap: &HashMap<&str, &str>,
-    tmap: &HashMap<&str, &str>,
+    cmap: &FastMap<&str, &str>,
+    tmap: &FastMap<&str, &str>,
 ) -> (Vec<String>, String, Vec<String>) {
     let target = tmap
         .get(f.referenced_table.as_str())
@@ -986,10 +987,10 @@ fn diff_foreign_keys(
     table: &str,
     o: &Table,
     n: &Table,
-    col_renamed: &HashMap<&str, &str>,
-    renamed: &HashMap<&str, &str>,
+    col_renamed: &FastMap<&str, &str>,
+    renamed: &FastMap<&str, &str>,
 ) {
-    let none = HashMap::new();
+    let none = FastMap::default();
     // A changed referential action is a drop and re-create, exactly as Prisma migrates it.
     let same = |a: &ForeignKey,
                 ka: &(Vec<String>, String, Vec<String>),

@@ -4,8 +4,9 @@
 //! database (Prisma names, `@updatedAt`, `uuid()`/`cuid()` defaults, docs) is absent.
 
 use crate::ast::*;
+use crate::fasthash::FastMap;
 use crate::validate::{is_relation_field, listed_fields, relation_list, relation_name};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ir {
@@ -127,7 +128,7 @@ struct ModelInfo<'a> {
     model: &'a Model,
     table: String,
     /// Prisma field name → database column name, scalar fields only.
-    columns: HashMap<&'a str, String>,
+    columns: FastMap<&'a str, String>,
 }
 
 /// Lowers a validated AST. Never fails: anything validation let through but the IR cannot
@@ -137,10 +138,10 @@ pub fn lower(schema: &Schema) -> Ir {
     let ds_name = schema
         .datasource()
         .map_or("db".to_string(), |d| d.name.clone());
-    let models: HashMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
+    let models: FastMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
 
     let mut enums = BTreeMap::new();
-    let mut enum_db: HashMap<&str, String> = HashMap::new();
+    let mut enum_db: FastMap<&str, String> = FastMap::default();
     for e in schema.enums() {
         let db_name = map_arg(&e.attributes, "map").unwrap_or_else(|| e.name.clone());
         let db_name = qualify(map_arg(&e.attributes, "schema"), db_name);
@@ -161,7 +162,7 @@ pub fn lower(schema: &Schema) -> Ir {
             },
         );
     }
-    let enum_values: HashMap<&str, HashMap<&str, &str>> = schema
+    let enum_values: FastMap<&str, FastMap<&str, &str>> = schema
         .enums()
         .map(|e| {
             let vals = e
@@ -183,7 +184,7 @@ pub fn lower(schema: &Schema) -> Ir {
         .collect();
 
     // Pass 1: table and column names, so relations can resolve the columns they point at.
-    let mut infos: HashMap<&str, ModelInfo> = HashMap::new();
+    let mut infos: FastMap<&str, ModelInfo> = FastMap::default();
     for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
         let table = qualify(
             map_arg(&m.attributes, "schema"),
@@ -245,10 +246,10 @@ fn lower_model(
     provider: &str,
     ds_name: &str,
     info: &ModelInfo,
-    infos: &HashMap<&str, ModelInfo>,
-    models: &HashMap<&str, &Model>,
-    enum_db: &HashMap<&str, String>,
-    enum_values: &HashMap<&str, HashMap<&str, &str>>,
+    infos: &FastMap<&str, ModelInfo>,
+    models: &FastMap<&str, &Model>,
+    enum_db: &FastMap<&str, String>,
+    enum_values: &FastMap<&str, FastMap<&str, &str>>,
 ) -> Table {
     let m = info.model;
     let table = info.table.clone();
@@ -447,7 +448,7 @@ fn enum_db_type(
     provider: &str,
     db: &str,
     prisma: &str,
-    enum_values: &HashMap<&str, HashMap<&str, &str>>,
+    enum_values: &FastMap<&str, FastMap<&str, &str>>,
 ) -> String {
     if provider == "mysql" {
         // MySQL enums are inline column types, so the value list is part of the type.
@@ -557,7 +558,7 @@ fn native_type(provider: &str, name: &str, args: &[String]) -> String {
 fn default_sql(
     v: &Expr,
     f: &Field,
-    enum_values: &HashMap<&str, HashMap<&str, &str>>,
+    enum_values: &FastMap<&str, FastMap<&str, &str>>,
 ) -> Option<String> {
     let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
     match v {
@@ -609,8 +610,8 @@ fn normalize_number(n: &str) -> String {
 fn implicit_join_tables(
     provider: &str,
     schema: &Schema,
-    infos: &HashMap<&str, ModelInfo>,
-    models: &HashMap<&str, &Model>,
+    infos: &FastMap<&str, ModelInfo>,
+    models: &FastMap<&str, &Model>,
     tables: &BTreeMap<String, Table>,
 ) -> Vec<Table> {
     let mut out: BTreeMap<String, Table> = BTreeMap::new();

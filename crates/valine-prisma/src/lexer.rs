@@ -4,6 +4,7 @@
 //! ends at the end of its line, and a block's `{` must sit on the line that names the block.
 
 use crate::error::SchemaError;
+use std::borrow::Cow;
 
 /// Byte range `start..end` into the source text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,12 +23,12 @@ impl PartialEq for Span {
 impl Eq for Span {}
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Tok {
+pub enum Tok<'a> {
     /// Identifier, keyword or number; Prisma identifiers may start with a digit and contain
     /// `-`, so the parser decides which one a word is from context.
-    Word(String),
-    /// A string literal, already unescaped.
-    Str(String),
+    Word(&'a str),
+    /// A string literal, already unescaped (borrowed when it has no escapes).
+    Str(Cow<'a, str>),
     At,
     AtAt,
     LBrace,
@@ -45,109 +46,87 @@ pub enum Tok {
     /// `//` or `///` comment up to (not including) the end of the line.
     Comment {
         doc: bool,
-        text: String,
+        text: &'a str,
     },
     Eof,
 }
 
 #[derive(Debug, Clone)]
-pub struct Token {
-    pub tok: Tok,
+pub struct Token<'a> {
+    pub tok: Tok<'a>,
     pub span: Span,
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
 
 /// Tokenizes the whole input. Errors on characters Prisma's grammar has no place for and on
-/// unterminated strings.
-pub fn lex(src: &str) -> Result<Vec<Token>, SchemaError> {
-    let mut out = Vec::with_capacity(src.len() / 4);
-    let mut it = src.char_indices().peekable();
-    while let Some((start, c)) = it.next() {
-        let single = |tok: Tok| Token {
+/// unterminated strings. Works on bytes: every token boundary is an ASCII byte, and non-ASCII
+/// text can only appear inside strings and comments (or as Unicode whitespace).
+pub fn lex(src: &str) -> Result<Vec<Token<'_>>, SchemaError> {
+    let bytes = src.as_bytes();
+    // Schemas run at about one token per four bytes; sizing for that avoids regrowing (and
+    // copying) a multi-megabyte vector on large inputs.
+    let mut out = Vec::with_capacity(src.len() / 3 + 16);
+    let mut i = 0usize;
+    let slice = |a: usize, b: usize| src.get(a..b).unwrap_or("");
+    while let Some(&b) = bytes.get(i) {
+        let start = i;
+        let one = |tok: Tok<'static>| Token {
             tok,
             span: Span {
                 start,
-                end: start + c.len_utf8(),
+                end: start + 1,
             },
         };
-        match c {
-            '\n' => out.push(single(Tok::Newline)),
-            '\r' => {
+        match b {
+            b' ' | b'\t' => i += 1,
+            b'\n' => {
+                out.push(one(Tok::Newline));
+                i += 1;
+            }
+            b'\r' => {
                 // CRLF and a lone CR are both one line break, as in Prisma's NEWLINE rule.
-                let mut end = start + 1;
-                if let Some(&(_, '\n')) = it.peek() {
-                    it.next();
-                    end += 1;
-                }
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
                 out.push(Token {
                     tok: Tok::Newline,
-                    span: Span { start, end },
+                    span: Span { start, end: i },
                 });
             }
-            c if c == '\t' || (c.is_whitespace() && c != '\n' && c != '\r') => {}
-            '/' => {
-                if !matches!(it.peek(), Some(&(_, '/'))) {
+            b'/' => {
+                if bytes.get(i + 1) != Some(&b'/') {
                     return Err(SchemaError::at(src, start, "unexpected character `/`"));
                 }
-                it.next();
-                let doc = matches!(it.peek(), Some(&(_, '/')));
-                if doc {
-                    it.next();
-                }
-                let mut end = src.len();
-                while let Some(&(i, ch)) = it.peek() {
-                    if ch == '\n' || ch == '\r' {
-                        end = i;
-                        break;
-                    }
-                    it.next();
-                }
-                let body_start = start + if doc { 3 } else { 2 };
-                let text = src.get(body_start..end).unwrap_or("").to_string();
+                let doc = bytes.get(i + 2) == Some(&b'/');
+                let body = start + if doc { 3 } else { 2 };
+                let end = bytes
+                    .get(body..)
+                    .and_then(|r| r.iter().position(|&c| c == b'\n' || c == b'\r'))
+                    .map_or(src.len(), |p| body + p);
                 out.push(Token {
-                    tok: Tok::Comment { doc, text },
+                    tok: Tok::Comment {
+                        doc,
+                        text: slice(body, end),
+                    },
                     span: Span { start, end },
                 });
+                i = end;
             }
-            '"' => {
-                let mut value = String::new();
-                let mut end = None;
-                while let Some((i, ch)) = it.next() {
-                    match ch {
-                        '"' => {
-                            end = Some(i + 1);
-                            break;
-                        }
-                        '\\' => match it.next() {
-                            Some((_, e)) => push_escape(&mut value, e, &mut it),
-                            None => break,
-                        },
-                        // Prisma's string rule excludes control characters, so a string
-                        // cannot run across a line break.
-                        ch if ch.is_control() => {
-                            return Err(SchemaError::at(
-                                src,
-                                i,
-                                "unterminated string literal (strings cannot span lines)",
-                            ));
-                        }
-                        ch => value.push(ch),
-                    }
-                }
-                let Some(end) = end else {
-                    return Err(SchemaError::at(src, start, "unterminated string literal"));
-                };
+            b'"' => {
+                let (value, end) = lex_string(src, start)?;
                 out.push(Token {
                     tok: Tok::Str(value),
                     span: Span { start, end },
                 });
+                i = end;
             }
-            '@' => {
-                if let Some(&(_, '@')) = it.peek() {
-                    it.next();
+            b'@' => {
+                if bytes.get(i + 1) == Some(&b'@') {
                     out.push(Token {
                         tok: Tok::AtAt,
                         span: Span {
@@ -155,56 +134,66 @@ pub fn lex(src: &str) -> Result<Vec<Token>, SchemaError> {
                             end: start + 2,
                         },
                     });
+                    i += 2;
                 } else {
-                    out.push(single(Tok::At));
+                    out.push(one(Tok::At));
+                    i += 1;
                 }
             }
-            '{' => out.push(single(Tok::LBrace)),
-            '}' => out.push(single(Tok::RBrace)),
-            '(' => out.push(single(Tok::LParen)),
-            ')' => out.push(single(Tok::RParen)),
-            '[' => out.push(single(Tok::LBracket)),
-            ']' => out.push(single(Tok::RBracket)),
-            ',' => out.push(single(Tok::Comma)),
-            ':' => out.push(single(Tok::Colon)),
-            '.' => out.push(single(Tok::Dot)),
-            '=' => out.push(single(Tok::Eq)),
-            '?' => out.push(single(Tok::Question)),
-            c if c.is_ascii_alphanumeric() || c == '-' => {
-                let mut end = start + 1;
-                while let Some(&(i, ch)) = it.peek() {
+            b'{' | b'}' | b'(' | b')' | b'[' | b']' | b',' | b':' | b'.' | b'=' | b'?' => {
+                out.push(one(match b {
+                    b'{' => Tok::LBrace,
+                    b'}' => Tok::RBrace,
+                    b'(' => Tok::LParen,
+                    b')' => Tok::RParen,
+                    b'[' => Tok::LBracket,
+                    b']' => Tok::RBracket,
+                    b',' => Tok::Comma,
+                    b':' => Tok::Colon,
+                    b'.' => Tok::Dot,
+                    b'=' => Tok::Eq,
+                    _ => Tok::Question,
+                }));
+                i += 1;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'-' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
                     // A number may carry one decimal point (`1.5`); identifiers never do, and
                     // `db.Text` is a path of two words joined by a Dot token.
-                    let decimal = ch == '.'
-                        && src
-                            .get(start..i)
-                            .is_some_and(|w| is_number_prefix(w) && !w.contains('.'))
-                        && src
-                            .get(i + 1..)
-                            .and_then(|r| r.chars().next())
-                            .is_some_and(|n| n.is_ascii_digit());
-                    if is_word_char(ch) || decimal {
-                        it.next();
-                        end = i + ch.len_utf8();
+                    let decimal = c == b'.'
+                        && is_number_prefix(slice(start, i))
+                        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+                    if is_word_byte(c) || decimal {
+                        i += 1;
                     } else {
                         break;
                     }
                 }
-                let word = src.get(start..end).unwrap_or("").to_string();
+                let word = slice(start, i);
                 if word == "-" {
                     return Err(SchemaError::at(src, start, "unexpected character `-`"));
                 }
                 out.push(Token {
                     tok: Tok::Word(word),
-                    span: Span { start, end },
+                    span: Span { start, end: i },
                 });
             }
-            other => {
-                return Err(SchemaError::at(
-                    src,
-                    start,
-                    format!("unexpected character `{}`", other.escape_debug()),
-                ));
+            _ => {
+                let ch = src
+                    .get(i..)
+                    .and_then(|r| r.chars().next())
+                    .unwrap_or('\u{fffd}');
+                if ch.is_whitespace() && ch != '\u{85}' {
+                    // Unicode space separators count as whitespace, like Prisma's rule.
+                    i += ch.len_utf8();
+                } else {
+                    return Err(SchemaError::at(
+                        src,
+                        start,
+                        format!("unexpected character `{}`", ch.escape_debug()),
+                    ));
+                }
             }
         }
     }
@@ -216,6 +205,47 @@ pub fn lex(src: &str) -> Result<Vec<Token>, SchemaError> {
         },
     });
     Ok(out)
+}
+
+/// A string literal starting at the `"` at `start`; returns its value and end offset.
+fn lex_string(src: &str, start: usize) -> Result<(Cow<'_, str>, usize), SchemaError> {
+    let body = start + 1;
+    let rest = src.get(body..).unwrap_or("");
+    // Fast path: no escapes, so the value is a slice of the source.
+    if let Some(p) = rest.find(|c: char| c == '"' || c == '\\' || c.is_control())
+        && rest.get(p..).is_some_and(|r| r.starts_with('"'))
+    {
+        return Ok((Cow::Borrowed(rest.get(..p).unwrap_or("")), body + p + 1));
+    }
+    let mut value = String::new();
+    let mut it = rest.char_indices().peekable();
+    while let Some((i, ch)) = it.next() {
+        match ch {
+            '"' => return Ok((Cow::Owned(value), body + i + 1)),
+            '\\' => match it.next() {
+                Some((_, e)) => push_escape(&mut value, e, &mut it),
+                None => break,
+            },
+            // Prisma's string rule excludes control characters, so a string cannot run
+            // across a line break.
+            '\n' | '\r' => {
+                return Err(SchemaError::at(
+                    src,
+                    start,
+                    "unterminated string literal (strings cannot span lines)",
+                ));
+            }
+            ch if ch.is_control() => {
+                return Err(SchemaError::at(
+                    src,
+                    body + i,
+                    "control characters are not allowed in strings; escape them (e.g. `\\t`)",
+                ));
+            }
+            ch => value.push(ch),
+        }
+    }
+    Err(SchemaError::at(src, start, "unterminated string literal"))
 }
 
 fn is_number_prefix(w: &str) -> bool {
@@ -294,7 +324,7 @@ pub fn escape(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn kinds(src: &str) -> Vec<Tok> {
+    fn kinds(src: &str) -> Vec<Tok<'_>> {
         lex(src)
             .map(|t| t.into_iter().map(|t| t.tok).collect())
             .unwrap_or_default()
@@ -306,13 +336,13 @@ mod tests {
             kinds("@db.VarChar(50) -1.5"),
             vec![
                 Tok::At,
-                Tok::Word("db".into()),
+                Tok::Word("db"),
                 Tok::Dot,
-                Tok::Word("VarChar".into()),
+                Tok::Word("VarChar"),
                 Tok::LParen,
-                Tok::Word("50".into()),
+                Tok::Word("50"),
                 Tok::RParen,
-                Tok::Word("-1.5".into()),
+                Tok::Word("-1.5"),
                 Tok::Eof
             ]
         );
@@ -331,15 +361,15 @@ mod tests {
         assert_eq!(
             kinds("a /// doc\r\n// c"),
             vec![
-                Tok::Word("a".into()),
+                Tok::Word("a"),
                 Tok::Comment {
                     doc: true,
-                    text: " doc".into()
+                    text: " doc"
                 },
                 Tok::Newline,
                 Tok::Comment {
                     doc: false,
-                    text: " c".into()
+                    text: " c"
                 },
                 Tok::Eof
             ]

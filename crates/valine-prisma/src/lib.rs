@@ -59,6 +59,7 @@
 pub mod ast;
 pub mod diff;
 pub mod error;
+mod fasthash;
 pub mod generate;
 pub mod ir;
 pub mod lexer;
@@ -86,10 +87,34 @@ pub fn lower(schema: &Schema) -> ir::Ir {
 /// Diffs two schema texts and scores the migration between them. An error names the side
 /// (`base` or `target`) it came from.
 pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
-    let old = parse(old_src).map_err(|e| e.with_side(Side::Base))?;
-    let new = parse(new_src).map_err(|e| e.with_side(Side::Target))?;
-    Ok(diff::diff(&ir::lower(&old), &ir::lower(&new)))
+    let side = |src: &str, side: Side| -> Result<ir::Ir, SchemaError> {
+        parse(src)
+            .map(|s| ir::lower(&s))
+            .map_err(|e| e.with_side(side))
+    };
+    // Large schemas are independent work: build the target's IR on a second thread. If no
+    // thread can be spawned (or it somehow dies), fall back to doing it here.
+    let (old, new) = if old_src.len() + new_src.len() >= PARALLEL_THRESHOLD {
+        std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("valine-prisma-target".into())
+                .spawn_scoped(scope, || side(new_src, Side::Target));
+            let old = side(old_src, Side::Base);
+            let new = match handle.map(|h| h.join()) {
+                Ok(Ok(result)) => result,
+                _ => side(new_src, Side::Target),
+            };
+            (old, new)
+        })
+    } else {
+        (side(old_src, Side::Base), side(new_src, Side::Target))
+    };
+    Ok(diff::diff(&old?, &new?))
 }
+
+/// Combined input size above which [`analyze`] parses the two sides in parallel; below it a
+/// thread costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 128 * 1024;
 
 /// Pretty-prints a schema in `prisma format` style.
 pub fn print(schema: &Schema) -> String {

@@ -20,18 +20,18 @@ pub fn parse_syntax(src: &str) -> Result<Schema, SchemaError> {
 
 struct Parser<'a> {
     src: &'a str,
-    tokens: &'a [Token],
+    tokens: &'a [Token<'a>],
     pos: usize,
 }
 
 type PResult<T> = Result<T, SchemaError>;
 
 impl<'a> Parser<'a> {
-    fn peek(&self) -> &'a Tok {
+    fn peek(&self) -> &'a Tok<'a> {
         self.tokens.get(self.pos).map_or(&Tok::Eof, |t| &t.tok)
     }
 
-    fn peek_at(&self, n: usize) -> &'a Tok {
+    fn peek_at(&self, n: usize) -> &'a Tok<'a> {
         self.tokens.get(self.pos + n).map_or(&Tok::Eof, |t| &t.tok)
     }
 
@@ -62,7 +62,7 @@ impl<'a> Parser<'a> {
         Err(SchemaError::at(self.src, self.span().start, msg))
     }
 
-    fn describe(tok: &Tok) -> String {
+    fn describe(tok: &Tok<'_>) -> String {
         match tok {
             Tok::Word(w) => format!("`{w}`"),
             Tok::Str(_) => "a string".into(),
@@ -85,7 +85,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect(&mut self, want: &Tok, what: &str) -> PResult<Span> {
+    fn expect(&mut self, want: &Tok<'_>, what: &str) -> PResult<Span> {
         if self.peek() == want {
             let s = self.span();
             self.bump();
@@ -104,7 +104,7 @@ impl<'a> Parser<'a> {
             Tok::Word(w) if !w.starts_with('-') && !is_number(w) => {
                 let s = self.span();
                 self.bump();
-                Ok((w.clone(), s))
+                Ok((w.to_string(), s))
             }
             other => self.err(format!("expected {what}, found {}", Self::describe(other))),
         }
@@ -157,7 +157,7 @@ impl<'a> Parser<'a> {
             let start = self.span();
             let kw = match self.peek() {
                 Tok::Eof => break,
-                Tok::Word(w) => w.as_str(),
+                Tok::Word(w) => *w,
                 _ => {
                     return self.err(
                         "This line is invalid. It does not start with any known Prisma schema keyword.",
@@ -289,11 +289,11 @@ impl<'a> Parser<'a> {
         }
         let type_start = self.span().start;
         let ty = match self.peek() {
-            Tok::Word(w) if w == "Unsupported" && matches!(self.peek_at(1), Tok::LParen) => {
+            Tok::Word(w) if *w == "Unsupported" && matches!(self.peek_at(1), Tok::LParen) => {
                 self.bump();
                 self.bump();
                 let s = match self.peek() {
-                    Tok::Str(s) => s.clone(),
+                    Tok::Str(s) => s.to_string(),
                     _ => return self.err("`Unsupported` takes one string argument"),
                 };
                 self.bump();
@@ -436,11 +436,11 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Tok::Str(s) => {
                 self.bump();
-                Ok(Expr::String(s.clone()))
+                Ok(Expr::String(s.to_string()))
             }
             Tok::Word(w) if is_number(w) => {
                 self.bump();
-                Ok(Expr::Number(w.clone()))
+                Ok(Expr::Number(w.to_string()))
             }
             Tok::Word(_) => {
                 let name = self.path("a value")?;

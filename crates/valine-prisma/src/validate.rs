@@ -4,8 +4,8 @@
 
 use crate::ast::*;
 use crate::error::SchemaError;
+use crate::fasthash::{FastMap, FastSet};
 use crate::lexer::Span;
-use std::collections::{HashMap, HashSet};
 
 pub const SCALARS: &[&str] = &[
     "String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes",
@@ -30,9 +30,9 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
 
     // Top-level names share one namespace (a model and an enum cannot both be `Role`).
-    let mut top: HashMap<&str, &str> = HashMap::new();
+    let mut top: FastMap<&str, &str> = FastMap::default();
     let mut datasources = 0usize;
-    let mut generators: HashSet<&str> = HashSet::new();
+    let mut generators: FastSet<&str> = FastSet::default();
     for block in &schema.blocks {
         let (kind, name, span) = match block {
             Block::Model(m) => (m.kind.keyword(), m.name.as_str(), m.name_span),
@@ -71,7 +71,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
         }
     }
     let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
-    let models: HashMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
+    let models: FastMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
 
     for e in schema.enums() {
         if e.values.is_empty() {
@@ -83,7 +83,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
                 ),
             );
         }
-        let mut seen = HashSet::new();
+        let mut seen = FastSet::default();
         for v in &e.values {
             if !seen.insert(v.name.as_str()) {
                 return err(
@@ -160,20 +160,20 @@ pub fn listed_fields(a: &Attribute) -> Vec<&str> {
     }
 }
 
-pub fn is_relation_field(f: &Field, models: &HashMap<&str, &Model>) -> bool {
+pub fn is_relation_field(f: &Field, models: &FastMap<&str, &Model>) -> bool {
     matches!(&f.ty, FieldType::Named(n) if models.get(n.as_str()).is_some_and(|m| m.kind != ModelKind::Type))
 }
 
 fn check_model(
     src: &str,
     m: &Model,
-    top: &HashMap<&str, &str>,
-    models: &HashMap<&str, &Model>,
+    top: &FastMap<&str, &str>,
+    models: &FastMap<&str, &Model>,
     ds_name: &str,
 ) -> Result<(), SchemaError> {
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
     let kind = m.kind.keyword();
-    let mut names = HashSet::new();
+    let mut names = FastSet::default();
     let mut ids = 0usize;
     for f in &m.fields {
         check_name(src, &f.name, f.span, "field")?;
@@ -197,7 +197,8 @@ fn check_model(
                 ),
             );
         }
-        let mut seen_attrs = HashSet::new();
+        // Attribute lists are a handful long: a scan beats allocating a set per field.
+        let mut seen_attrs: Vec<&str> = Vec::new();
         for a in &f.attributes {
             let native = a
                 .name
@@ -211,12 +212,13 @@ fn check_model(
             } else {
                 a.name.as_str()
             };
-            if !seen_attrs.insert(key) {
+            if seen_attrs.contains(&key) {
                 return err(
                     a.span,
                     format!("Attribute \"@{}\" can only be defined once.", a.name),
                 );
             }
+            seen_attrs.push(key);
             if a.name == "map" {
                 expect_string_arg(src, a)?;
             }
@@ -337,7 +339,7 @@ fn check_relation(
     src: &str,
     m: &Model,
     f: &Field,
-    models: &HashMap<&str, &Model>,
+    models: &FastMap<&str, &Model>,
 ) -> Result<(), SchemaError> {
     let err = |msg: String| {
         Err(SchemaError::at(
