@@ -109,8 +109,32 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
         }
     }
 
+    let mut tables: FastMap<String, &str> = FastMap::default();
     for m in schema.models() {
         check_model(src, m, &top, &models, ds_name)?;
+        if m.kind == ModelKind::Type {
+            continue;
+        }
+        let attr_str = |name: &str| {
+            m.attribute(name)
+                .and_then(|a| a.arg("name", true))
+                .and_then(Expr::as_str)
+        };
+        let table = attr_str("map").unwrap_or(m.name.as_str());
+        let key = match attr_str("schema") {
+            Some(s) => format!("{s}.{table}"),
+            None => table.to_string(),
+        };
+        if let Some(other) = tables.insert(key, m.name.as_str()) {
+            return err(
+                m.name_span,
+                format!(
+                    "The {} \"{}\" cannot be defined because \"{other}\" already uses the database name \"{table}\".",
+                    m.kind.keyword(),
+                    m.name
+                ),
+            );
+        }
     }
     Ok(())
 }
@@ -135,6 +159,11 @@ fn check_name(src: &str, name: &str, span: Span, kind: &str) -> Result<(), Schem
 
 fn expect_string_arg(src: &str, a: &Attribute) -> Result<(), SchemaError> {
     match a.arg("name", true) {
+        Some(Expr::String(s)) if s.is_empty() => Err(SchemaError::at(
+            src,
+            a.span.start,
+            format!("The argument of \"@{}\" cannot be an empty string.", a.name),
+        )),
         Some(Expr::String(_)) => Ok(()),
         _ => Err(SchemaError::at(
             src,
@@ -241,6 +270,24 @@ fn check_model(
         }
     }
 
+    // Two fields may not end up as the same database column.
+    let mut columns: FastMap<&str, &str> = FastMap::default();
+    for f in m.fields.iter().filter(|f| !is_relation_field(f, models)) {
+        let db = f
+            .attribute("map")
+            .and_then(|a| a.arg("name", true))
+            .and_then(Expr::as_str)
+            .unwrap_or(f.name.as_str());
+        if let Some(other) = columns.insert(db, f.name.as_str()) {
+            return err(
+                f.span,
+                format!(
+                    "Field \"{}\" and field \"{other}\" of {kind} \"{}\" both map to the database column \"{db}\".",
+                    f.name, m.name
+                ),
+            );
+        }
+    }
     let scalar_field = |name: &str| {
         m.fields
             .iter()

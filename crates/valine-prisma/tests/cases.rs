@@ -469,6 +469,30 @@ fn rejections_carry_line_and_column() {
             23,
         ),
         ("stray character", "model A {\n  id Int @id $\n}\n", 2, 14),
+        (
+            "two fields, one column",
+            "model A {\n  id Int @id\n  a  Int @map(\"x\")\n  x  Int\n}\n",
+            4,
+            3,
+        ),
+        (
+            "two models, one table",
+            "model A {\n  id Int @id\n\n  @@map(\"B\")\n}\nmodel B {\n  id Int @id\n}\n",
+            6,
+            7,
+        ),
+        (
+            "empty map",
+            "model A {\n  id Int @id @map(\"\")\n}\n",
+            2,
+            14,
+        ),
+        (
+            "datasource twice",
+            "datasource a {\n  provider = \"postgresql\"\n}\ndatasource b {\n  provider = \"postgresql\"\n}\n",
+            4,
+            1,
+        ),
     ];
     for (name, src, line, column) in cases {
         match parse(src) {
