@@ -463,7 +463,12 @@ impl Settings {
             log_format,
             argon2_memory_kib,
             argon2_iterations,
-            password_hash_concurrency: src.number("PASSWORD_HASH_CONCURRENCY", 2, 1, 256)?,
+            password_hash_concurrency: src.number(
+                "PASSWORD_HASH_CONCURRENCY",
+                default_hash_concurrency(),
+                1,
+                256,
+            )?,
             request_timeout: Duration::from_secs(src.number(
                 "REQUEST_TIMEOUT_SECONDS",
                 30,
@@ -600,6 +605,14 @@ impl Settings {
             ),
         ]
     }
+}
+
+/// Half the cores (at least one): Argon2 is CPU-bound, and leaving cores free keeps
+/// session checks fast during a login flood.
+fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1)
 }
 
 /// `scheme://user:pass@host` → `scheme://user:***@host`.

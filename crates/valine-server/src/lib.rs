@@ -1,6 +1,7 @@
 //! Valine's HTTP application: build it apart from running it, so tests start the real
 //! server on `127.0.0.1:0` with their own database.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -8,6 +9,7 @@ pub mod metrics;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod timefmt;
 
 pub use state::AppState;
 
@@ -47,7 +49,9 @@ pub async fn build_app_with(settings: Settings, extra: Router<AppState>) -> anyh
     if settings.auto_migrate {
         store.migrate_up().await?;
     }
+    let auth = Arc::new(state::AuthContext::new(&settings)?);
     let state = AppState {
+        auth,
         settings: Arc::new(settings),
         store,
         metrics: Arc::new(Metrics::new()),

@@ -27,10 +27,22 @@ fn latency_histogram() -> Histogram {
 
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TypeLabel {
+    pub r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: HistogramFamily,
+    pub auth_events: Family<TypeLabel, Counter>,
+    pub session_revocations: Family<ReasonLabel, Counter>,
 }
 
 impl Metrics {
@@ -49,11 +61,41 @@ impl Metrics {
             "HTTP request latency by method and route template",
             http_duration.clone(),
         );
+        let auth_events = Family::<TypeLabel, Counter>::default();
+        registry.register(
+            "auth_events",
+            "Account security events by type",
+            auth_events.clone(),
+        );
+        let session_revocations = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "session_revocations",
+            "Sessions revoked, by reason",
+            session_revocations.clone(),
+        );
         Metrics {
             registry,
             http_requests,
             http_duration,
+            auth_events,
+            session_revocations,
         }
+    }
+
+    pub fn auth_event(&self, event: crate::auth::events::EventType) {
+        self.auth_events
+            .get_or_create(&TypeLabel {
+                r#type: event.as_str().to_string(),
+            })
+            .inc();
+    }
+
+    pub fn session_revoked(&self, reason: &str) {
+        self.session_revocations
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
+            })
+            .inc();
     }
 
     /// Registers a metric owned by another module (auth, mail, …).

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use valine_store::Store;
 
+use crate::auth::keys::Keys;
+use crate::auth::password::Hasher;
+use crate::auth::tokens::AccessTokens;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 
@@ -14,4 +17,29 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The OpenAPI document, serialised once at start.
     pub openapi_json: Arc<String>,
+    pub auth: Arc<AuthContext>,
+}
+
+/// Keys, token codecs and the password hasher, built once from settings.
+pub struct AuthContext {
+    pub keys: Keys,
+    pub access: AccessTokens,
+    pub hasher: Hasher,
+}
+
+impl AuthContext {
+    pub fn new(settings: &Settings) -> anyhow::Result<AuthContext> {
+        let keys = Keys::derive(&settings.jwt_secret);
+        let access = AccessTokens::new(&keys.jwt, settings.access_token_ttl.as_secs());
+        let hasher = Hasher::new(
+            settings.argon2_memory_kib,
+            settings.argon2_iterations,
+            settings.password_hash_concurrency,
+        )?;
+        Ok(AuthContext {
+            keys,
+            access,
+            hasher,
+        })
+    }
 }

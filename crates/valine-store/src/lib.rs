@@ -10,12 +10,23 @@
 mod error;
 pub mod migrate;
 mod pool;
+pub mod security_events;
+pub mod sessions;
 pub mod sql;
 pub mod testing;
 pub mod users;
 
 pub use error::StoreError;
 pub use pool::{Backend, Store};
+
+/// A write transaction, begun with [`Store::begin_write`]. Dropping it rolls back.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Commits a write transaction.
+pub async fn commit(tx: Tx) -> Result<(), StoreError> {
+    tx.commit().await?;
+    Ok(())
+}
 
 /// Current time as epoch milliseconds, the unit every stored instant uses.
 pub fn now_ms() -> i64 {

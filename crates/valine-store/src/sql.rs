@@ -46,7 +46,12 @@ macro_rules! statements {
 /// Every statement of the store, by module and name.
 pub fn all_statements() -> Vec<(&'static str, &'static str, Sql)> {
     let mut out = Vec::new();
-    for (module, list) in [("users", crate::users::ALL), ("pool", crate::pool::ALL)] {
+    for (module, list) in [
+        ("users", crate::users::ALL),
+        ("pool", crate::pool::ALL),
+        ("sessions", crate::sessions::ALL),
+        ("security_events", crate::security_events::ALL),
+    ] {
         for (name, sql) in list {
             out.push((module, *name, *sql));
         }

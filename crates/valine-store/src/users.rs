@@ -130,6 +130,24 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a new password hash inside `tx` (password change and reset revoke sessions in
+    /// the same transaction).
+    pub async fn set_password_hash_tx(
+        &self,
+        tx: &mut crate::Tx,
+        id: &str,
+        hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(UPDATE_PASSWORD.text(self.backend))
+            .bind(id)
+            .bind(hash)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn count_users(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as(COUNT.text(self.backend))
             .fetch_one(&self.pool)

@@ -1,5 +1,7 @@
 //! HTTP plumbing shared by every route: layers and extractors.
 
+pub mod auth;
+pub mod client;
 pub mod errors;
 pub mod extract;
 pub mod headers;

@@ -6,7 +6,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+pub mod auth;
 pub mod ops;
+pub mod views;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,5 +22,7 @@ struct ApiDoc;
 
 /// All routes with their OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::router())
+        .merge(auth::router())
 }

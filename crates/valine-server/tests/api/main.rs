@@ -5,5 +5,7 @@
 
 mod support;
 
+mod accounts;
 mod ops;
 mod robustness;
+mod secrets;

@@ -140,3 +140,154 @@ pub async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> s
     assert_eq!(body["requestId"].as_str(), header_id.as_deref(), "{body}");
     body
 }
+
+/// A client without a cookie jar, for tests that control cookies by hand.
+pub fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Cookies a response set, by name (value of each `Set-Cookie`).
+pub fn set_cookies(resp: &reqwest::Response) -> std::collections::HashMap<String, String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| {
+            let first = c.split(';').next()?;
+            let (k, v) = first.split_once('=')?;
+            Some((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The credentials of a logged-in session, as a browser would hold them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+    pub csrf: String,
+}
+
+impl Session {
+    pub fn from_response(resp: &reqwest::Response, user_id: String) -> Session {
+        let c = set_cookies(resp);
+        Session {
+            user_id,
+            access: c.get("access_token").cloned().unwrap_or_default(),
+            refresh: c.get("refresh_token").cloned().unwrap_or_default(),
+            csrf: c.get("XSRF-TOKEN").cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The `Cookie` header a browser would send to `/auth/*`.
+    pub fn cookie_header(&self) -> String {
+        format!(
+            "access_token={}; refresh_token={}; XSRF-TOKEN={}",
+            self.access, self.refresh, self.csrf
+        )
+    }
+
+    /// The session id (`sid` claim of the access token).
+    pub fn sid(&self) -> String {
+        use base64::Engine;
+        let payload = self.access.split('.').nth(1).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["sid"].as_str().unwrap().to_string()
+    }
+}
+
+pub const PASSWORD: &str = "violet-anchor-91";
+
+impl TestApp {
+    /// Registers `name` (email `name@example.com`) and returns its session.
+    pub async fn register(&self, name: &str) -> Session {
+        let resp = raw_client()
+            .post(self.url("/auth/register"))
+            .json(&serde_json::json!({
+                "email": format!("{name}@example.com"),
+                "password": PASSWORD,
+                "username": name,
+                "displayName": format!("{name} Example"),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "register {name}");
+        let session = Session::from_response(&resp, String::new());
+        let body: serde_json::Value = resp.json().await.unwrap();
+        Session {
+            user_id: body["user"]["id"].as_str().unwrap().to_string(),
+            ..session
+        }
+    }
+
+    /// Logs in and returns the new session.
+    pub async fn login(&self, login: &str, password: &str) -> Session {
+        let resp = raw_client()
+            .post(self.url("/auth/login"))
+            .json(&serde_json::json!({"email": login, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "login {login}");
+        let session = Session::from_response(&resp, String::new());
+        let body: serde_json::Value = resp.json().await.unwrap();
+        Session {
+            user_id: body["user"]["id"].as_str().unwrap().to_string(),
+            ..session
+        }
+    }
+
+    /// A request authenticated as a browser would: cookies plus the CSRF header.
+    pub fn as_browser(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        s: &Session,
+    ) -> reqwest::RequestBuilder {
+        raw_client()
+            .request(method, self.url(path))
+            .header("cookie", s.cookie_header())
+            .header("x-csrf-token", &s.csrf)
+            .header("origin", "http://app.test")
+    }
+
+    /// A request authenticated by `Authorization: Bearer` only.
+    pub fn as_bearer(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        s: &Session,
+    ) -> reqwest::RequestBuilder {
+        raw_client()
+            .request(method, self.url(path))
+            .bearer_auth(&s.access)
+    }
+
+    /// `POST /auth/refresh` with only the refresh cookie.
+    pub async fn refresh_with(&self, refresh: &str) -> reqwest::Response {
+        raw_client()
+            .post(self.url("/auth/refresh"))
+            .header("cookie", format!("refresh_token={refresh}"))
+            .header("origin", "http://app.test")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn me_status(&self, s: &Session) -> u16 {
+        self.as_bearer(reqwest::Method::GET, "/auth/me", s)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
