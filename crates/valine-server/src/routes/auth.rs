@@ -4,10 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use valine_store::StoreError;
@@ -20,7 +18,7 @@ use crate::auth::{cookies, csrf};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{ValidJson, ValidQuery};
-use crate::routes::views::{Message, UserView};
+use crate::routes::views::{Message, PageQuery, UserView, encode_cursor, page_params};
 use crate::state::AppState;
 use crate::timefmt::iso;
 
@@ -580,15 +578,6 @@ async fn change_password(
     Ok(Json(Message::new("Password changed")))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// 1–100, default 20.
-    limit: Option<u32>,
-    /// Opaque cursor from a previous page's `nextCursor`.
-    cursor: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityEventView {
@@ -606,32 +595,6 @@ pub struct SecurityEventPage {
     items: Vec<SecurityEventView>,
     next_cursor: Option<String>,
     has_more: bool,
-}
-
-/// Validates `limit` (1–100, default 20) and decodes `cursor`.
-pub fn page_params(limit: Option<u32>, cursor: Option<&str>) -> ApiResult<(i64, Option<String>)> {
-    let limit = limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::validation(
-            "limit",
-            "limit must be between 1 and 100",
-        ));
-    }
-    let cursor = match cursor {
-        None | Some("") => None,
-        Some(c) => Some(
-            URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| ApiError::validation("cursor", "cursor is not valid"))?,
-        ),
-    };
-    Ok((i64::from(limit), cursor))
-}
-
-pub fn encode_cursor(raw: &str) -> String {
-    URL_SAFE_NO_PAD.encode(raw)
 }
 
 /// The user's own security events, newest first.
