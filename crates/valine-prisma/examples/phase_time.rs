@@ -1,30 +1,48 @@
+//! Where the time of one `analyze` goes, phase by phase, on a generated schema.
+//! Run: `cargo run --release -p valine-prisma --example phase_time [models] [phase]`.
+
 use std::time::Instant;
+
 fn main() {
-    let base = valine_prisma::generate_schema(1000);
-    let target = base.replace(
-        "  title     String\n",
-        "  title     String\n  note      String?\n",
-    );
+    let mut args = std::env::args().skip(1);
+    let models: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let only = args.next();
+    let base = valine_prisma::generate_schema(models);
     for _ in 0..5 {
+        if only.as_deref() == Some("parse") {
+            let t = Instant::now();
+            let a = valine_prisma::parser::parse_syntax(&base).unwrap_or_default();
+            let t1 = t.elapsed();
+            let t = Instant::now();
+            drop(a);
+            println!("syntax {t1:?} drop {:?}", t.elapsed());
+            continue;
+        }
         let t = Instant::now();
-        let a = valine_prisma::parse(&base).unwrap_or_default();
+        let tokens = valine_prisma::lexer::lex(&base)
+            .map(|t| t.len())
+            .unwrap_or(0);
+        let t0 = t.elapsed();
+        let t = Instant::now();
+        let a = valine_prisma::parser::parse_syntax(&base).unwrap_or_default();
         let t1 = t.elapsed();
         let t = Instant::now();
-        let ia = valine_prisma::lower(&a);
+        let valid = valine_prisma::validate::validate(&base, &a).is_ok();
         let t2 = t.elapsed();
-        let b = valine_prisma::parse(&target).unwrap_or_default();
-        let ib = valine_prisma::lower(&b);
         let t = Instant::now();
-        let d = valine_prisma::diff::diff(&ia, &ib);
+        let ia = valine_prisma::lower(&a);
         let t3 = t.elapsed();
         let t = Instant::now();
-        drop((a, b, ia, ib));
+        let d = valine_prisma::diff::diff(&ia, &ia);
         let t4 = t.elapsed();
         let t = Instant::now();
-        let _ = valine_prisma::analyze(&base, &target);
+        drop(ia);
         let t5 = t.elapsed();
+        let t = Instant::now();
+        drop(a);
+        let t6 = t.elapsed();
         println!(
-            "parse {t1:?} lower {t2:?} diff {t3:?} drop-all {t4:?} analyze {t5:?} ops {}",
+            "{tokens} tokens: lex {t0:?}, lex+parse {t1:?}, validate {t2:?} ({valid}), lower {t3:?}, self-diff {t4:?} ({} ops), drop IR {t5:?}, drop AST {t6:?}",
             d.operations.len()
         );
     }

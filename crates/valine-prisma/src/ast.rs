@@ -1,6 +1,104 @@
 //! The syntax tree of a Prisma schema, as written (Prisma names, attributes unevaluated).
 
+use crate::fasthash::FastSet;
 use crate::lexer::Span;
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+/// A name that recurs across schemas (`id`, `default`, `String`, `Cascade`, …) borrows a
+/// static string; any other name owns its text. A 1,000-model schema repeats a handful of
+/// keywords tens of thousands of times, and allocating (then freeing) each copy dominated
+/// parse time.
+pub type Name = Cow<'static, str>;
+
+/// Makes a [`Name`], borrowing when the text is one of the common schema words.
+pub fn intern(s: &str) -> Name {
+    const COMMON: &[&str] = &[
+        // attributes and their arguments
+        "id",
+        "unique",
+        "default",
+        "relation",
+        "map",
+        "updatedAt",
+        "ignore",
+        "index",
+        "schema",
+        "fields",
+        "references",
+        "onDelete",
+        "onUpdate",
+        "name",
+        "sort",
+        "type",
+        "length",
+        "db.Text",
+        "db.VarChar",
+        "db.Char",
+        "db.Uuid",
+        "db.Timestamptz",
+        "db.Timestamp",
+        "db.Decimal",
+        "db.Integer",
+        "db.BigInt",
+        "db.SmallInt",
+        "db.JsonB",
+        "db.Json",
+        "db.Date",
+        "db.Boolean",
+        "db.DoublePrecision",
+        "db.Real",
+        // scalar types
+        "String",
+        "Boolean",
+        "Int",
+        "BigInt",
+        "Float",
+        "Decimal",
+        "DateTime",
+        "Json",
+        "Bytes",
+        // functions and constants
+        "now",
+        "uuid",
+        "cuid",
+        "nanoid",
+        "ulid",
+        "autoincrement",
+        "dbgenerated",
+        "env",
+        "sequence",
+        "true",
+        "false",
+        "Cascade",
+        "Restrict",
+        "NoAction",
+        "SetNull",
+        "SetDefault",
+        "Desc",
+        "Asc",
+        "BTree",
+        "Hash",
+        "Gin",
+        "Gist",
+        // field names almost every model has
+        "createdAt",
+        "userId",
+        "title",
+        "status",
+        "email",
+        "slug",
+        "parentId",
+        "parent",
+    ];
+    // Hashing a short name is cheaper than scanning the list for every token.
+    static SET: LazyLock<FastSet<&'static str>> =
+        LazyLock::new(|| COMMON.iter().copied().collect());
+    match SET.get(s) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(s.to_string()),
+    }
+}
 
 /// A parsed, validated schema. Blocks keep their source order so printing is stable.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -74,14 +172,14 @@ pub enum Arity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldType {
     /// A scalar (`String`), model, enum or composite type name.
-    Named(String),
+    Named(Name),
     /// `Unsupported("…")`: a database type Prisma has no scalar for.
     Unsupported(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    pub name: String,
+    pub name: Name,
     pub ty: FieldType,
     pub arity: Arity,
     pub attributes: Vec<Attribute>,
@@ -93,7 +191,7 @@ pub struct Field {
 /// `@name(args)` or `@@name(args)`; `name` is the full path, e.g. `db.VarChar`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribute {
-    pub name: String,
+    pub name: Name,
     pub args: Vec<Argument>,
     pub span: Span,
 }
@@ -101,7 +199,7 @@ pub struct Attribute {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Argument {
     /// `Some` for `name: value`, `None` for a positional argument.
-    pub name: Option<String>,
+    pub name: Option<Name>,
     pub value: Expr,
     pub span: Span,
 }
@@ -115,11 +213,11 @@ pub enum Expr {
     Array(Vec<Expr>),
     /// `now()`, `dbgenerated("…")`, `env("…")`, `id(sort: Desc)`.
     Function {
-        name: String,
+        name: Name,
         args: Vec<Argument>,
     },
     /// A bare identifier or dotted path: `Cascade`, `true`, `ADMIN`, `db.x`.
-    Path(String),
+    Path(Name),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +288,7 @@ impl Field {
     /// The type as written: `String?`, `Tag[]`, `Unsupported("x")`.
     pub fn type_display(&self) -> String {
         let base = match &self.ty {
-            FieldType::Named(n) => n.clone(),
+            FieldType::Named(n) => n.to_string(),
             FieldType::Unsupported(s) => format!("Unsupported({})", crate::lexer::escape(s)),
         };
         match self.arity {

@@ -1,7 +1,7 @@
 //! Diff of two IRs into operations, and the risk analysis over them.
 
 use crate::fasthash::FastMap;
-use crate::ir::{Column, EnumIr, ForeignKey, Index, Ir, Table};
+use crate::ir::{Column, EnumIr, ForeignKey, Index, Ir, Table, TypeKey};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -393,7 +393,7 @@ fn new_op(kind: OpKind, model: &str, table: &str, reason: String) -> Operation {
 }
 
 /// Computes the operations turning `old` into `new`, then scores them.
-pub fn diff(old: &Ir, new: &Ir) -> Analysis {
+pub fn diff(old: &Ir<'_>, new: &Ir<'_>) -> Analysis {
     let mut b = Builder::new();
     diff_enums(&mut b, old, new);
 
@@ -414,13 +414,13 @@ pub fn diff(old: &Ir, new: &Ir) -> Analysis {
             .iter()
             .find(|n| n.model == t.model && !t.model.starts_with('_'))
         {
-            renamed.insert(t.name.as_str(), n.name.as_str());
+            renamed.insert(&t.name, &n.name);
         }
     }
     let renamed_to: BTreeSet<&str> = renamed.values().copied().collect();
 
     for t in old.tables.values() {
-        if new.tables.contains_key(&t.name) || renamed.contains_key(t.name.as_str()) {
+        if new.tables.contains_key(&t.name) || renamed.contains_key(&*t.name) {
             continue;
         }
         let op = b.push(
@@ -434,7 +434,7 @@ pub fn diff(old: &Ir, new: &Ir) -> Analysis {
         );
     }
     for t in new.tables.values() {
-        if old.tables.contains_key(&t.name) || renamed_to.contains(t.name.as_str()) {
+        if old.tables.contains_key(&t.name) || renamed_to.contains(&*t.name) {
             continue;
         }
         b.push(
@@ -445,7 +445,7 @@ pub fn diff(old: &Ir, new: &Ir) -> Analysis {
         );
     }
     for o in old.tables.values() {
-        let new_name = renamed.get(o.name.as_str()).copied().unwrap_or(&o.name);
+        let new_name: &str = renamed.get(&*o.name).copied().unwrap_or(&o.name);
         let Some(n) = new.tables.get(new_name) else {
             continue;
         };
@@ -456,8 +456,8 @@ pub fn diff(old: &Ir, new: &Ir) -> Analysis {
                 &n.name,
                 format!("renames table `{}` to `{}`", o.name, n.name),
             );
-            op.from = Some(o.name.clone());
-            op.to = Some(n.name.clone());
+            op.from = Some(o.name.to_string());
+            op.to = Some(n.name.to_string());
             op.recipe = Some(
                 "old application code still uses the old name: expand-contract (create a view or the new table, dual-write, switch reads, then drop the old name)".into(),
             );
@@ -467,7 +467,7 @@ pub fn diff(old: &Ir, new: &Ir) -> Analysis {
     Analysis::from_operations(b.ops, b.warnings)
 }
 
-fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
+fn diff_enums(b: &mut Builder, old: &Ir<'_>, new: &Ir<'_>) {
     let mut renamed: BTreeMap<&str, &EnumIr> = BTreeMap::new();
     for e in old
         .enums
@@ -479,25 +479,25 @@ fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
             .values()
             .find(|n| n.name == e.name && !old.enums.contains_key(&n.db_name))
         {
-            renamed.insert(e.db_name.as_str(), n);
+            renamed.insert(&e.db_name, n);
             let op = b.push(
                 OpKind::RenameEnum,
-                &n.name,
+                n.name,
                 &n.db_name,
                 format!("renames enum type `{}` to `{}`", e.db_name, n.db_name),
             );
-            op.from = Some(e.db_name.clone());
-            op.to = Some(n.db_name.clone());
+            op.from = Some(e.db_name.to_string());
+            op.to = Some(n.db_name.to_string());
         }
     }
-    let renamed_to: BTreeSet<&str> = renamed.values().map(|n| n.db_name.as_str()).collect();
+    let renamed_to: BTreeSet<&str> = renamed.values().map(|n| &*n.db_name).collect();
     for e in old.enums.values() {
-        if new.enums.contains_key(&e.db_name) || renamed.contains_key(e.db_name.as_str()) {
+        if new.enums.contains_key(&e.db_name) || renamed.contains_key(&*e.db_name) {
             continue;
         }
         let op = b.push(
             OpKind::DropEnum,
-            &e.name,
+            e.name,
             &e.db_name,
             format!("drops enum type `{}`", e.db_name),
         );
@@ -507,12 +507,12 @@ fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
         );
     }
     for e in new.enums.values() {
-        if old.enums.contains_key(&e.db_name) || renamed_to.contains(e.db_name.as_str()) {
+        if old.enums.contains_key(&e.db_name) || renamed_to.contains(&*e.db_name) {
             continue;
         }
         b.push(
             OpKind::AddEnum,
-            &e.name,
+            e.name,
             &e.db_name,
             format!(
                 "creates enum type `{}` ({} values)",
@@ -522,46 +522,46 @@ fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
         );
     }
     for o in old.enums.values() {
-        let n = match renamed.get(o.db_name.as_str()) {
+        let n = match renamed.get(&*o.db_name) {
             Some(n) => *n,
             None => match new.enums.get(&o.db_name) {
                 Some(n) => n,
                 None => continue,
             },
         };
-        let old_db: BTreeSet<&str> = o.values.iter().map(|(_, d)| d.as_str()).collect();
-        let new_db: BTreeSet<&str> = n.values.iter().map(|(_, d)| d.as_str()).collect();
+        let old_db: BTreeSet<&str> = o.values.iter().map(|(_, d)| *d).collect();
+        let new_db: BTreeSet<&str> = n.values.iter().map(|(_, d)| *d).collect();
         let mut value_renames: BTreeSet<&str> = BTreeSet::new();
-        for (prisma, db) in &o.values {
-            if new_db.contains(db.as_str()) {
+        for &(prisma, db) in &o.values {
+            if new_db.contains(db) {
                 continue;
             }
-            if let Some((_, to)) = n
+            if let Some(&(_, to)) = n
                 .values
                 .iter()
-                .find(|(p, d)| p == prisma && !old_db.contains(d.as_str()))
+                .find(|(p, d)| *p == prisma && !old_db.contains(d))
             {
-                value_renames.insert(to.as_str());
+                value_renames.insert(to);
                 let op = b.push(
                     OpKind::RenameEnumValue,
-                    &n.name,
+                    n.name,
                     &n.db_name,
                     format!("renames value `{db}` of enum `{}` to `{to}`", n.db_name),
                 );
-                op.field = Some(prisma.clone());
-                op.column = Some(to.clone());
-                op.from = Some(db.clone());
-                op.to = Some(to.clone());
+                op.field = Some(prisma.to_string());
+                op.column = Some(to.to_string());
+                op.from = Some(db.to_string());
+                op.to = Some(to.to_string());
                 continue;
             }
             let op = b.push(
                 OpKind::DropEnumValue,
-                &n.name,
+                n.name,
                 &n.db_name,
                 format!("removes value `{db}` from enum `{}`", n.db_name),
             );
-            op.field = Some(prisma.clone());
-            op.column = Some(db.clone());
+            op.field = Some(prisma.to_string());
+            op.column = Some(db.to_string());
             op.recipe = Some(format!(
                 "update rows that hold `{db}` to another value before deploying"
             ));
@@ -570,47 +570,62 @@ fn diff_enums(b: &mut Builder, old: &Ir, new: &Ir) {
                 n.db_name
             ));
         }
-        for (prisma, db) in &n.values {
-            if old_db.contains(db.as_str()) || value_renames.contains(db.as_str()) {
+        for &(prisma, db) in &n.values {
+            if old_db.contains(db) || value_renames.contains(db) {
                 continue;
             }
             let op = b.push(
                 OpKind::AddEnumValue,
-                &n.name,
+                n.name,
                 &n.db_name,
                 format!("adds value `{db}` to enum `{}`", n.db_name),
             );
-            op.field = Some(prisma.clone());
-            op.column = Some(db.clone());
+            op.field = Some(prisma.to_string());
+            op.column = Some(db.to_string());
         }
     }
 }
 
-fn cols(c: &[String]) -> String {
-    c.join(", ")
+fn cols<S: AsRef<str>>(c: &[S]) -> String {
+    let parts: Vec<&str> = c.iter().map(AsRef::as_ref).collect();
+    parts.join(", ")
 }
 
-fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &FastMap<&str, &str>) {
-    let model = n.model.as_str();
-    let table = n.name.as_str();
+fn diff_table(b: &mut Builder, o: &Table<'_>, n: &Table<'_>, renamed: &FastMap<&str, &str>) {
+    // Most tables of a real migration are untouched; one structural comparison proves it
+    // without building the lookup maps below.
+    if o == n {
+        return;
+    }
+    let model: &str = &n.model;
+    let table: &str = &n.name;
     // Columns match by database name; same Prisma field under a new mapping is a rename.
-    let mut col_renamed: FastMap<&str, &str> = FastMap::default();
-    for c in o
+    // Tables are a few dozen columns wide, so lookups are linear scans over a name index.
+    let old_names: FastMap<&str, usize> = o
         .columns
         .iter()
-        .filter(|c| !n.columns.iter().any(|x| x.name == c.name))
-    {
+        .enumerate()
+        .map(|(i, c)| (c.name, i))
+        .collect();
+    let new_names: FastMap<&str, usize> = n
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name, i))
+        .collect();
+    let mut col_renamed: FastMap<&str, &str> = FastMap::default();
+    for c in o.columns.iter().filter(|c| !new_names.contains_key(c.name)) {
         if let Some(x) = n
             .columns
             .iter()
-            .find(|x| x.field == c.field && !o.columns.iter().any(|y| y.name == x.name))
+            .find(|x| x.field == c.field && !old_names.contains_key(x.name))
         {
-            col_renamed.insert(c.name.as_str(), x.name.as_str());
+            col_renamed.insert(c.name, x.name);
         }
     }
     let col_renamed_to: BTreeSet<&str> = col_renamed.values().copied().collect();
     for c in &o.columns {
-        if n.columns.iter().any(|x| x.name == c.name) || col_renamed.contains_key(c.name.as_str()) {
+        if new_names.contains_key(c.name) || col_renamed.contains_key(c.name) {
             continue;
         }
         let op = b.push(
@@ -619,18 +634,18 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &FastMap<&str, &st
             table,
             format!("drops column `{}` and its data", c.name),
         );
-        op.field = Some(c.field.clone());
-        op.column = Some(c.name.clone());
-        op.field_type = Some(c.field_type.clone());
+        op.field = Some(c.field.to_string());
+        op.column = Some(c.name.to_string());
+        op.field_type = Some(c.field_type());
         op.recipe = Some(
             "stop reading and writing the field in a release first, then drop the column".into(),
         );
     }
     for c in &n.columns {
-        if o.columns.iter().any(|x| x.name == c.name) || col_renamed_to.contains(c.name.as_str()) {
+        if old_names.contains_key(c.name) || col_renamed_to.contains(c.name) {
             continue;
         }
-        let required_no_default = !c.nullable && c.default.is_none() && !c.type_key.ends_with("[]");
+        let required_no_default = !c.nullable && c.default.is_none() && !c.is_list();
         let op = b.push(
             OpKind::AddField,
             model,
@@ -642,9 +657,9 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &FastMap<&str, &st
                 c.db_type
             ),
         );
-        op.field = Some(c.field.clone());
-        op.column = Some(c.name.clone());
-        op.field_type = Some(c.field_type.clone());
+        op.field = Some(c.field.to_string());
+        op.column = Some(c.name.to_string());
+        op.field_type = Some(c.field_type());
         if required_no_default {
             op.recipe = Some(
                 "add the column as nullable, backfill existing rows, then make it required".into(),
@@ -656,11 +671,8 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &FastMap<&str, &st
         }
     }
     for oc in &o.columns {
-        let new_name = col_renamed
-            .get(oc.name.as_str())
-            .copied()
-            .unwrap_or(&oc.name);
-        let Some(nc) = n.columns.iter().find(|x| x.name == new_name) else {
+        let new_name = col_renamed.get(oc.name).copied().unwrap_or(oc.name);
+        let Some(nc) = new_names.get(new_name).and_then(|&i| n.columns.get(i)) else {
             continue;
         };
         if new_name != oc.name {
@@ -670,10 +682,10 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &FastMap<&str, &st
                 table,
                 format!("renames column `{}` to `{}`", oc.name, nc.name),
             );
-            op.field = Some(nc.field.clone());
-            op.column = Some(nc.name.clone());
-            op.from = Some(oc.name.clone());
-            op.to = Some(nc.name.clone());
+            op.field = Some(nc.field.to_string());
+            op.column = Some(nc.name.to_string());
+            op.from = Some(oc.name.to_string());
+            op.to = Some(nc.name.to_string());
             op.recipe = Some(
                 "running code still uses the old name: add the new column, dual-write, backfill, switch reads, then drop the old one".into(),
             );
@@ -681,24 +693,29 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &FastMap<&str, &st
         diff_column(b, model, table, oc, nc);
     }
 
-    // Primary key.
-    let pk_cols = |t: &Table| t.primary_key.as_ref().map(|p| p.columns.clone());
-    let (old_pk, new_pk) = (pk_cols(o), pk_cols(n));
-    let old_pk_mapped = old_pk.as_ref().map(|c| rename_cols(c, &col_renamed));
-    if old_pk_mapped != new_pk {
+    // Primary key, compared by columns: a name-only change is metadata.
+    let old_pk = o
+        .primary_key
+        .as_ref()
+        .map(|p| rename_cols(&p.columns, &col_renamed));
+    let new_pk = n
+        .primary_key
+        .as_ref()
+        .map(|p| rename_cols(&p.columns, &FastMap::default()));
+    if old_pk != new_pk {
         let op = b.push(
             OpKind::AlterPrimaryKey,
             model,
             table,
             "changes the primary key".into(),
         );
-        op.from = old_pk.as_deref().map(cols);
-        op.to = new_pk.as_deref().map(cols);
+        op.from = o.primary_key.as_ref().map(|p| cols(&p.columns));
+        op.to = n.primary_key.as_ref().map(|p| cols(&p.columns));
         op.object = n
             .primary_key
             .as_ref()
             .or(o.primary_key.as_ref())
-            .map(|p| p.name.clone());
+            .map(|p| p.name.to_string());
         op.recipe = Some("build a unique index concurrently on the new key columns, then swap the constraint using it".into());
     }
 
@@ -706,11 +723,12 @@ fn diff_table(b: &mut Builder, o: &Table, n: &Table, renamed: &FastMap<&str, &st
     diff_foreign_keys(b, model, table, o, n, &col_renamed, renamed);
 }
 
-fn rename_cols(c: &[String], map: &FastMap<&str, &str>) -> Vec<String> {
+fn rename_cols<S: AsRef<str>>(c: &[S], map: &FastMap<&str, &str>) -> Vec<String> {
     c.iter()
         .map(|x| {
+            let x = x.as_ref();
             // Index entries may carry a ` DESC` suffix after the column name.
-            let (name, rest) = x.split_once(' ').map_or((x.as_str(), ""), |(a, r)| (a, r));
+            let (name, rest) = x.split_once(' ').unwrap_or((x, ""));
             let mapped = map.get(name).copied().unwrap_or(name);
             if rest.is_empty() {
                 mapped.to_string()
@@ -721,13 +739,13 @@ fn rename_cols(c: &[String], map: &FastMap<&str, &str>) -> Vec<String> {
         .collect()
 }
 
-fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column, n: &Column) {
+fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column<'_>, n: &Column<'_>) {
     let base = |op: &mut Operation| {
-        op.field = Some(n.field.clone());
-        op.column = Some(n.name.clone());
-        op.field_type = Some(n.field_type.clone());
+        op.field = Some(n.field.to_string());
+        op.column = Some(n.name.to_string());
+        op.field_type = Some(n.field_type());
     };
-    if o.type_key != n.type_key {
+    if o.type_key != n.type_key || o.is_list() != n.is_list() {
         let op = b.push(
             OpKind::AlterType,
             model,
@@ -738,10 +756,10 @@ fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column, n: &Column
             ),
         );
         base(op);
-        op.from = Some(o.db_type.clone());
-        op.to = Some(n.db_type.clone());
+        op.from = Some(o.db_type.to_string());
+        op.to = Some(n.db_type.to_string());
         op.recipe = Some("add a new column of the new type, backfill it with a cast, switch the application over, then drop the old column".into());
-        if !safe_widening(&o.type_key, &n.type_key) {
+        if o.is_list() != n.is_list() || !safe_widening(&o.type_key, &n.type_key) {
             b.warnings.push(format!(
                 "Changing `{table}.{}` from {} to {} needs a cast: rows that cannot be converted make the migration fail (Prisma may drop and recreate the column, losing its data).",
                 n.name, o.db_type, n.db_type
@@ -758,8 +776,8 @@ fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column, n: &Column
             ),
         );
         base(op);
-        op.from = Some(o.db_type.clone());
-        op.to = Some(n.db_type.clone());
+        op.from = Some(o.db_type.to_string());
+        op.to = Some(n.db_type.to_string());
         let warning = native_change_warning(&o.db_type, &n.db_type);
         if warning.is_some() {
             op.recipe = Some("check existing values fit the new type first (e.g. max(length(col))), or add a new column and backfill".into());
@@ -808,21 +826,24 @@ fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column, n: &Column
             ),
         );
         base(op);
-        op.from = o.default.clone();
-        op.to = n.default.clone();
+        op.from = o.default.as_ref().map(|d| d.to_string());
+        op.to = n.default.as_ref().map(|d| d.to_string());
     }
 }
 
 /// Prisma-level type changes PostgreSQL performs without a USING cast and without loss.
-fn safe_widening(from: &str, to: &str) -> bool {
-    matches!(
-        (from, to),
-        ("Int", "BigInt" | "Float" | "Decimal" | "String")
-            | ("BigInt", "Decimal" | "String")
-            | ("Float" | "Decimal" | "Boolean" | "DateTime", "String")
-    ) || (from.starts_with("enum:") && to == "String")
+fn safe_widening(from: &TypeKey<'_>, to: &TypeKey<'_>) -> bool {
+    match (from, to) {
+        (TypeKey::Scalar(a), TypeKey::Scalar(z)) => matches!(
+            (*a, *z),
+            ("Int", "BigInt" | "Float" | "Decimal" | "String")
+                | ("BigInt", "Decimal" | "String")
+                | ("Float" | "Decimal" | "Boolean" | "DateTime", "String")
+        ),
+        (TypeKey::Enum(_), TypeKey::Scalar("String")) => true,
+        _ => false,
+    }
 }
-
 fn parse_len(t: &str, prefix: &str) -> Option<u64> {
     t.strip_prefix(prefix)?
         .strip_prefix('(')?
@@ -865,16 +886,19 @@ fn native_change_warning(from: &str, to: &str) -> Option<String> {
     ))
 }
 
-fn index_key(i: &Index, map: &FastMap<&str, &str>) -> (Vec<String>, bool, Option<String>) {
-    (rename_cols(&i.columns, map), i.unique, i.kind.clone())
+fn index_key<'i>(
+    i: &'i Index<'_>,
+    map: &FastMap<&str, &str>,
+) -> (Vec<String>, bool, Option<&'i str>) {
+    (rename_cols(&i.columns, map), i.unique, i.kind)
 }
 
 fn diff_indexes(
     b: &mut Builder,
     model: &str,
     table: &str,
-    o: &Table,
-    n: &Table,
+    o: &Table<'_>,
+    n: &Table<'_>,
     col_renamed: &FastMap<&str, &str>,
 ) {
     let none = FastMap::default();
@@ -910,10 +934,10 @@ fn diff_indexes(
                 cols(&i.columns)
             ),
         );
-        op.field = Some(i.fields.join(", "));
+        op.field = Some(cols(&i.fields));
         op.column = Some(cols(&i.columns));
-        op.from = Some(i.name.clone());
-        op.object = Some(i.name.clone());
+        op.from = Some(i.name.to_string());
+        op.object = Some(i.name.to_string());
         if !i.unique {
             op.recipe = Some(
                 "DROP INDEX CONCURRENTLY avoids blocking writes; check no hot query relies on it"
@@ -945,10 +969,10 @@ fn diff_indexes(
                 cols(&i.columns)
             ),
         );
-        op.field = Some(i.fields.join(", "));
+        op.field = Some(cols(&i.fields));
         op.column = Some(cols(&i.columns));
-        op.to = Some(i.name.clone());
-        op.object = Some(i.name.clone());
+        op.to = Some(i.name.to_string());
+        op.object = Some(i.name.to_string());
         if i.unique {
             op.recipe = Some(format!(
                 "find duplicates first (SELECT {c}, count(*) FROM \"{table}\" GROUP BY {c} HAVING count(*) > 1), then CREATE UNIQUE INDEX CONCURRENTLY",
@@ -966,36 +990,30 @@ fn diff_indexes(
     }
 }
 
-fn fk_key(
-    f: &ForeignKey,
+type FkKey<'k> = (Vec<String>, &'k str, &'k [&'k str]);
+
+fn fk_key<'k>(
+    f: &'k ForeignKey<'_>,
     cmap: &FastMap<&str, &str>,
-    tmap: &FastMap<&str, &str>,
-) -> (Vec<String>, String, Vec<String>) {
-    let target = tmap
-        .get(f.referenced_table.as_str())
-        .map_or_else(|| f.referenced_table.clone(), |t| t.to_string());
-    (
-        rename_cols(&f.columns, cmap),
-        target,
-        f.referenced_columns.clone(),
-    )
+    tmap: &FastMap<&'k str, &'k str>,
+) -> FkKey<'k> {
+    let target: &str = &f.referenced_table;
+    let target = tmap.get(target).copied().unwrap_or(target);
+    (rename_cols(&f.columns, cmap), target, &f.referenced_columns)
 }
 
 fn diff_foreign_keys(
     b: &mut Builder,
     model: &str,
     table: &str,
-    o: &Table,
-    n: &Table,
+    o: &Table<'_>,
+    n: &Table<'_>,
     col_renamed: &FastMap<&str, &str>,
     renamed: &FastMap<&str, &str>,
 ) {
     let none = FastMap::default();
     // A changed referential action is a drop and re-create, exactly as Prisma migrates it.
-    let same = |a: &ForeignKey,
-                ka: &(Vec<String>, String, Vec<String>),
-                z: &ForeignKey,
-                kz: &(Vec<String>, String, Vec<String>)| {
+    let same = |a: &ForeignKey, ka: &FkKey, z: &ForeignKey, kz: &FkKey| {
         ka == kz && a.on_delete == z.on_delete && a.on_update == z.on_update
     };
     let old_keys: Vec<_> = o
@@ -1008,6 +1026,14 @@ fn diff_foreign_keys(
         .iter()
         .map(|f| fk_key(f, &none, &none))
         .collect();
+    let target = |f: &ForeignKey| {
+        format!(
+            "{}({}) ON DELETE {}",
+            f.referenced_table,
+            cols(&f.referenced_columns),
+            f.on_delete
+        )
+    };
     for (f, k) in o.foreign_keys.iter().zip(&old_keys) {
         if n.foreign_keys
             .iter()
@@ -1021,22 +1047,16 @@ fn diff_foreign_keys(
             model,
             table,
             format!(
-                "drops foreign key `{}` ({}) → {}({})",
+                "drops foreign key `{}` ({}) → {}",
                 f.name,
                 cols(&f.columns),
-                f.referenced_table,
-                cols(&f.referenced_columns)
+                target(f)
             ),
         );
-        op.field = Some(f.field.clone());
+        op.field = Some(f.field.to_string());
         op.column = Some(cols(&f.columns));
-        op.from = Some(format!(
-            "{}({}) ON DELETE {}",
-            f.referenced_table,
-            cols(&f.referenced_columns),
-            f.on_delete
-        ));
-        op.object = Some(f.name.clone());
+        op.from = Some(target(f));
+        op.object = Some(f.name.to_string());
     }
     for (f, k) in n.foreign_keys.iter().zip(&new_keys) {
         if o.foreign_keys
@@ -1051,23 +1071,16 @@ fn diff_foreign_keys(
             model,
             table,
             format!(
-                "adds foreign key `{}` ({}) → {}({}) ON DELETE {}",
+                "adds foreign key `{}` ({}) → {}",
                 f.name,
                 cols(&f.columns),
-                f.referenced_table,
-                cols(&f.referenced_columns),
-                f.on_delete
+                target(f)
             ),
         );
-        op.field = Some(f.field.clone());
+        op.field = Some(f.field.to_string());
         op.column = Some(cols(&f.columns));
-        op.to = Some(format!(
-            "{}({}) ON DELETE {}",
-            f.referenced_table,
-            cols(&f.referenced_columns),
-            f.on_delete
-        ));
-        op.object = Some(f.name.clone());
+        op.to = Some(target(f));
+        op.object = Some(f.name.to_string());
         op.recipe = Some("ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT separately, so existing rows are checked without blocking writes".into());
     }
 }

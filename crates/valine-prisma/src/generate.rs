@@ -82,7 +82,8 @@ mod tests {
             assert_eq!(s, generate_schema(n));
             let parsed = crate::parse(&s);
             assert!(parsed.is_ok(), "{n}: {parsed:?}");
-            let ir = crate::lower(&parsed.unwrap_or_default());
+            let ast = parsed.unwrap_or_default();
+            let ir = crate::lower(&ast);
             assert_eq!(ir.tables.len(), n);
             let fks: usize = ir.tables.values().map(|t| t.foreign_keys.len()).sum();
             assert_eq!(fks, n.saturating_sub(1));

@@ -6,80 +6,116 @@
 use crate::ast::*;
 use crate::fasthash::FastMap;
 use crate::validate::{is_relation_field, listed_fields, relation_list, relation_name};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Ir {
-    pub provider: String,
+pub struct Ir<'a> {
+    pub provider: &'a str,
     /// Tables by database name (`schema.table` when `@@schema` is used).
-    pub tables: BTreeMap<String, Table>,
+    pub tables: BTreeMap<Cow<'a, str>, Table<'a>>,
     /// Enums by database name.
-    pub enums: BTreeMap<String, EnumIr>,
+    pub enums: BTreeMap<Cow<'a, str>, EnumIr<'a>>,
+}
+
+// The IR borrows names from the AST it was lowered from: a 1,000-model schema holds tens of
+// thousands of names, and copying each one made allocation and freeing the dominant cost.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table<'a> {
+    /// The Prisma model name (for implicit many-to-many join tables, the table name).
+    pub model: Cow<'a, str>,
+    pub name: Cow<'a, str>,
+    pub columns: Vec<Column<'a>>,
+    pub primary_key: Option<PrimaryKey<'a>>,
+    pub indexes: Vec<Index<'a>>,
+    pub foreign_keys: Vec<ForeignKey<'a>>,
+}
+
+/// What kind of value a column holds at the Prisma level. A change here is an
+/// `alterType`; a change only in the database type is an `alterNativeType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeKey<'a> {
+    /// `String`, `Int`, … (or, for join tables, the referenced id's database type).
+    Scalar(&'a str),
+    /// An enum, by database name.
+    Enum(Cow<'a, str>),
+    /// A composite type, by name.
+    Composite(&'a str),
+    Unsupported,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
-    /// The Prisma model name (for implicit many-to-many join tables, the relation's name).
-    pub model: String,
-    pub name: String,
-    pub columns: Vec<Column>,
-    pub primary_key: Option<PrimaryKey>,
-    pub indexes: Vec<Index>,
-    pub foreign_keys: Vec<ForeignKey>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    pub field: String,
-    pub name: String,
-    /// The type as written in the schema, e.g. `String?`, for reports.
-    pub field_type: String,
-    /// Identity of the Prisma-level type: a scalar name or `enum:<db name>`, plus `[]`.
-    /// A change here is an `alterType`; a change only in `db_type` is `alterNativeType`.
-    pub type_key: String,
+pub struct Column<'a> {
+    pub field: &'a str,
+    pub name: &'a str,
+    pub arity: Arity,
+    /// The Prisma type name as written (`String`, `Role`, or the `Unsupported` text).
+    pub type_name: &'a str,
+    pub type_key: TypeKey<'a>,
     /// Database type, e.g. `text`, `varchar(50)`, `timestamp(3)`, `text[]`.
-    pub db_type: String,
+    pub db_type: Cow<'a, str>,
     pub nullable: bool,
     /// Database-level default (`'artist'`, `CURRENT_TIMESTAMP`, `false`), normalized.
-    pub default: Option<String>,
+    pub default: Option<Cow<'a, str>>,
+}
+
+impl Column<'_> {
+    pub fn is_list(&self) -> bool {
+        self.arity == Arity::List
+    }
+
+    /// The type as written in the schema, e.g. `String?`, for reports.
+    pub fn field_type(&self) -> String {
+        let base = if self.type_key == TypeKey::Unsupported {
+            format!("Unsupported({})", crate::lexer::escape(self.type_name))
+        } else {
+            self.type_name.to_string()
+        };
+        match self.arity {
+            Arity::Required => base,
+            Arity::Optional => format!("{base}?"),
+            Arity::List => format!("{base}[]"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrimaryKey {
-    pub name: String,
-    pub columns: Vec<String>,
+pub struct PrimaryKey<'a> {
+    pub name: Cow<'a, str>,
+    pub columns: Vec<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Index {
-    pub name: String,
+pub struct Index<'a> {
+    pub name: Cow<'a, str>,
     /// Database column names, with ` DESC` appended for descending entries.
-    pub columns: Vec<String>,
+    pub columns: Vec<Cow<'a, str>>,
     /// Prisma field names, for reports.
-    pub fields: Vec<String>,
+    pub fields: Vec<&'a str>,
     pub unique: bool,
     /// `Hash`, `Gin`, `fulltext`, … when not the default B-tree.
-    pub kind: Option<String>,
+    pub kind: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForeignKey {
-    pub name: String,
+pub struct ForeignKey<'a> {
+    pub name: Cow<'a, str>,
     /// The relation field that declares it.
-    pub field: String,
-    pub columns: Vec<String>,
-    pub referenced_table: String,
-    pub referenced_columns: Vec<String>,
-    pub on_delete: String,
-    pub on_update: String,
+    pub field: &'a str,
+    pub columns: Vec<&'a str>,
+    pub referenced_table: Cow<'a, str>,
+    pub referenced_columns: Vec<&'a str>,
+    pub on_delete: &'a str,
+    pub on_update: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnumIr {
-    pub name: String,
-    pub db_name: String,
+pub struct EnumIr<'a> {
+    pub name: &'a str,
+    pub db_name: Cow<'a, str>,
     /// (Prisma name, database name) in declaration order.
-    pub values: Vec<(String, String)>,
+    pub values: Vec<(&'a str, &'a str)>,
 }
 
 /// Prisma's identifier length limit per provider, used when it generates constraint names.
@@ -111,92 +147,73 @@ pub fn constraint_name(provider: &str, table: &str, columns: &[&str], suffix: &s
     base
 }
 
-fn map_arg(attrs: &[Attribute], name: &str) -> Option<String> {
+fn map_arg<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a str> {
     attrs
         .iter()
         .find(|a| a.name == name)
         .and_then(|a| a.arg("name", true))
         .and_then(Expr::as_str)
-        .map(str::to_string)
 }
 
-fn named_str(a: &Attribute, key: &str) -> Option<String> {
-    a.arg(key, false).and_then(Expr::as_str).map(str::to_string)
+/// An enum value's database name (`@map`, else its Prisma name).
+fn enum_value_db(v: &EnumValue) -> &str {
+    map_arg(&v.attributes, "map").unwrap_or(v.name.as_str())
+}
+
+fn named_str<'a>(a: &'a Attribute, key: &str) -> Option<&'a str> {
+    a.arg(key, false).and_then(Expr::as_str)
 }
 
 struct ModelInfo<'a> {
     model: &'a Model,
-    table: String,
+    table: Cow<'a, str>,
     /// Prisma field name → database column name, scalar fields only.
-    columns: FastMap<&'a str, String>,
+    columns: FastMap<&'a str, &'a str>,
 }
 
 /// Lowers a validated AST. Never fails: anything validation let through but the IR cannot
 /// place (e.g. a relation to a composite type) is simply not a database object.
-pub fn lower(schema: &Schema) -> Ir {
-    let provider = schema.provider().to_string();
-    let ds_name = schema
-        .datasource()
-        .map_or("db".to_string(), |d| d.name.clone());
+pub fn lower(schema: &Schema) -> Ir<'_> {
+    let provider = schema.provider();
+    let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
     let models: FastMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
 
     let mut enums = BTreeMap::new();
-    let mut enum_db: FastMap<&str, String> = FastMap::default();
+    let mut enum_db: FastMap<&str, Cow<'_, str>> = FastMap::default();
     for e in schema.enums() {
-        let db_name = map_arg(&e.attributes, "map").unwrap_or_else(|| e.name.clone());
+        let db_name = map_arg(&e.attributes, "map").unwrap_or(e.name.as_str());
         let db_name = qualify(map_arg(&e.attributes, "schema"), db_name);
         enum_db.insert(e.name.as_str(), db_name.clone());
         enums.insert(
             db_name.clone(),
             EnumIr {
-                name: e.name.clone(),
+                name: e.name.as_str(),
                 db_name,
                 values: e
                     .values
                     .iter()
-                    .map(|v| {
-                        let db = map_arg(&v.attributes, "map").unwrap_or_else(|| v.name.clone());
-                        (v.name.clone(), db)
-                    })
+                    .map(|v| (v.name.as_str(), enum_value_db(v)))
                     .collect(),
             },
         );
     }
-    let enum_values: FastMap<&str, FastMap<&str, &str>> = schema
-        .enums()
-        .map(|e| {
-            let vals = e
-                .values
-                .iter()
-                .map(|v| {
-                    let db = v
-                        .attributes
-                        .iter()
-                        .find(|a| a.name == "map")
-                        .and_then(|a| a.arg("name", true))
-                        .and_then(Expr::as_str)
-                        .unwrap_or(v.name.as_str());
-                    (v.name.as_str(), db)
-                })
-                .collect();
-            (e.name.as_str(), vals)
-        })
-        .collect();
+    let enum_values: FastMap<&str, &Enum> = schema.enums().map(|e| (e.name.as_str(), e)).collect();
 
     // Pass 1: table and column names, so relations can resolve the columns they point at.
-    let mut infos: FastMap<&str, ModelInfo> = FastMap::default();
+    let mut infos: FastMap<&str, ModelInfo> =
+        FastMap::with_capacity_and_hasher(models.len(), Default::default());
     for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
         let table = qualify(
             map_arg(&m.attributes, "schema"),
-            map_arg(&m.attributes, "map").unwrap_or_else(|| m.name.clone()),
+            map_arg(&m.attributes, "map").unwrap_or(m.name.as_str()),
         );
         let columns = m
             .fields
             .iter()
             .filter(|f| !is_relation_field(f, &models))
             .map(|f| {
-                let col = map_arg(&f.attributes, "map").unwrap_or_else(|| f.name.clone());
-                (f.name.as_str(), col)
+                let col = map_arg(&f.attributes, "map").unwrap_or(f.name.as_ref());
+                (f.name.as_ref(), col)
             })
             .collect();
         infos.insert(
@@ -209,23 +226,23 @@ pub fn lower(schema: &Schema) -> Ir {
         );
     }
 
+    let ctx = Ctx {
+        provider,
+        ds_name,
+        infos: &infos,
+        models: &models,
+        enum_db: &enum_db,
+        enum_values: &enum_values,
+    };
     let mut tables = BTreeMap::new();
     for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
         let Some(info) = infos.get(m.name.as_str()) else {
             continue;
         };
-        let t = lower_model(
-            &provider,
-            &ds_name,
-            info,
-            &infos,
-            &models,
-            &enum_db,
-            &enum_values,
-        );
+        let t = lower_model(&ctx, info);
         tables.insert(t.name.clone(), t);
     }
-    for t in implicit_join_tables(&provider, schema, &infos, &models, &tables) {
+    for t in implicit_join_tables(provider, schema, &infos, &models, &tables) {
         tables.insert(t.name.clone(), t);
     }
     Ir {
@@ -235,69 +252,75 @@ pub fn lower(schema: &Schema) -> Ir {
     }
 }
 
-fn qualify(schema: Option<String>, name: String) -> String {
+fn qualify<'a>(schema: Option<&str>, name: &'a str) -> Cow<'a, str> {
     match schema {
-        Some(s) => format!("{s}.{name}"),
-        None => name,
+        Some(s) => Cow::Owned(format!("{s}.{name}")),
+        None => Cow::Borrowed(name),
     }
 }
 
-fn lower_model(
-    provider: &str,
-    ds_name: &str,
-    info: &ModelInfo,
-    infos: &FastMap<&str, ModelInfo>,
-    models: &FastMap<&str, &Model>,
-    enum_db: &FastMap<&str, String>,
-    enum_values: &FastMap<&str, FastMap<&str, &str>>,
-) -> Table {
+struct Ctx<'a, 'c> {
+    provider: &'a str,
+    ds_name: &'a str,
+    infos: &'c FastMap<&'a str, ModelInfo<'a>>,
+    models: &'c FastMap<&'a str, &'a Model>,
+    enum_db: &'c FastMap<&'a str, Cow<'a, str>>,
+    enum_values: &'c FastMap<&'a str, &'a Enum>,
+}
+
+fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
+    let provider = ctx.provider;
+    let models = ctx.models;
     let m = info.model;
     let table = info.table.clone();
-    let bare_table = table.rsplit('.').next().unwrap_or(&table).to_string();
-    let col_of = |field: &str| {
-        info.columns
-            .get(field)
-            .cloned()
-            .unwrap_or_else(|| field.to_string())
-    };
-    let mut columns = Vec::new();
+    let bare_table: &str = table.rsplit('.').next().unwrap_or(&table);
+    let col_of = |field: &'a str| -> &'a str { info.columns.get(field).copied().unwrap_or(field) };
+    let mut columns = Vec::with_capacity(m.fields.len());
     let mut indexes = Vec::new();
     let mut primary_key = None;
     for f in &m.fields {
         if is_relation_field(f, models) {
             continue;
         }
-        let name = col_of(&f.name);
+        let name = col_of(f.name.as_ref());
         let list = f.arity == Arity::List;
-        let (type_key, base_db) = match &f.ty {
-            FieldType::Unsupported(s) => ("Unsupported".to_string(), s.clone()),
-            FieldType::Named(n) => match enum_db.get(n.as_str()) {
+        let (type_name, type_key, base_db): (&str, TypeKey, Cow<str>) = match &f.ty {
+            FieldType::Unsupported(s) => {
+                (s.as_str(), TypeKey::Unsupported, Cow::Borrowed(s.as_str()))
+            }
+            FieldType::Named(n) => match ctx.enum_db.get(n.as_ref()) {
                 Some(db) => (
-                    format!("enum:{db}"),
-                    enum_db_type(provider, db, n, enum_values),
+                    n.as_ref(),
+                    TypeKey::Enum(db.clone()),
+                    enum_db_type(provider, db, n, ctx.enum_values),
                 ),
-                None if models.contains_key(n.as_str()) => {
+                None if models.contains_key(n.as_ref()) => {
                     // A composite type field: stored as a document / JSON value.
-                    (format!("type:{n}"), "jsonb".to_string())
+                    (
+                        n.as_ref(),
+                        TypeKey::Composite(n.as_ref()),
+                        Cow::Borrowed("jsonb"),
+                    )
                 }
-                None => (n.clone(), db_type(provider, ds_name, n, f)),
+                None => (
+                    n.as_ref(),
+                    TypeKey::Scalar(n.as_ref()),
+                    db_type(provider, ctx.ds_name, n, f),
+                ),
             },
         };
         let default = f
             .attribute("default")
             .and_then(|a| a.arg("value", true))
-            .and_then(|v| default_sql(v, f, enum_values));
+            .and_then(|v| default_sql(v, f, ctx.enum_values));
         columns.push(Column {
-            field: f.name.clone(),
-            name: name.clone(),
-            field_type: f.type_display(),
-            type_key: if list {
-                format!("{type_key}[]")
-            } else {
-                type_key
-            },
+            field: f.name.as_ref(),
+            name,
+            arity: f.arity,
+            type_name,
+            type_key,
             db_type: if list {
-                format!("{base_db}[]")
+                Cow::Owned(format!("{base_db}[]"))
             } else {
                 base_db
             },
@@ -306,18 +329,21 @@ fn lower_model(
         });
         if let Some(a) = f.attribute("id") {
             primary_key = Some(PrimaryKey {
-                name: named_str(a, "map")
-                    .unwrap_or_else(|| constraint_name(provider, &bare_table, &[], "_pkey")),
-                columns: vec![name.clone()],
+                name: named_str(a, "map").map_or_else(
+                    || Cow::Owned(constraint_name(provider, bare_table, &[], "_pkey")),
+                    Cow::Borrowed,
+                ),
+                columns: vec![name],
             });
         }
         if let Some(a) = f.attribute("unique") {
             indexes.push(Index {
-                name: named_str(a, "map").unwrap_or_else(|| {
-                    constraint_name(provider, &bare_table, &[name.as_str()], "_key")
-                }),
-                columns: vec![with_sort(&name, a.arg("sort", false))],
-                fields: vec![f.name.clone()],
+                name: named_str(a, "map").map_or_else(
+                    || Cow::Owned(constraint_name(provider, bare_table, &[name], "_key")),
+                    Cow::Borrowed,
+                ),
+                columns: vec![with_sort(name, a.arg("sort", false))],
+                fields: vec![f.name.as_ref()],
                 unique: true,
                 kind: None,
             });
@@ -325,15 +351,15 @@ fn lower_model(
     }
     for a in &m.attributes {
         let fields = listed_fields(a);
-        let cols: Vec<String> = fields.iter().map(|f| col_of(f)).collect();
-        let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
-        let sorted_cols = sorted_columns(a, &cols);
-        let (unique, suffix, kind) = match a.name.as_str() {
+        let cols: Vec<&str> = fields.iter().map(|f| col_of(f)).collect();
+        let (unique, suffix, kind) = match a.name.as_ref() {
             "id" => {
                 primary_key = Some(PrimaryKey {
-                    name: named_str(a, "map")
-                        .unwrap_or_else(|| constraint_name(provider, &bare_table, &[], "_pkey")),
-                    columns: cols.clone(),
+                    name: named_str(a, "map").map_or_else(
+                        || Cow::Owned(constraint_name(provider, bare_table, &[], "_pkey")),
+                        Cow::Borrowed,
+                    ),
+                    columns: cols,
                 });
                 continue;
             }
@@ -342,18 +368,20 @@ fn lower_model(
                 false,
                 "_idx",
                 a.arg("type", false).and_then(|e| match e {
-                    Expr::Path(p) if p != "BTree" => Some(p.clone()),
+                    Expr::Path(p) if p != "BTree" => Some(p.as_ref()),
                     _ => None,
                 }),
             ),
-            "fulltext" => (false, "_idx", Some("fulltext".to_string())),
+            "fulltext" => (false, "_idx", Some("fulltext")),
             _ => continue,
         };
         indexes.push(Index {
-            name: named_str(a, "map")
-                .unwrap_or_else(|| constraint_name(provider, &bare_table, &col_refs, suffix)),
-            columns: sorted_cols,
-            fields: fields.iter().map(|s| s.to_string()).collect(),
+            name: named_str(a, "map").map_or_else(
+                || Cow::Owned(constraint_name(provider, bare_table, &cols, suffix)),
+                Cow::Borrowed,
+            ),
+            columns: sorted_columns(a, &cols),
+            fields,
             unique,
             kind,
         });
@@ -364,12 +392,11 @@ fn lower_model(
         if fields.is_empty() || !is_relation_field(f, models) {
             continue;
         }
-        let Some(target) = infos.get(f.type_name()) else {
+        let Some(target) = ctx.infos.get(f.type_name()) else {
             continue;
         };
         let references = relation_list(f, "references");
-        let cols: Vec<String> = fields.iter().map(|x| col_of(x)).collect();
-        let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+        let cols: Vec<&str> = fields.iter().map(|x| col_of(x)).collect();
         let rel = f.attribute("relation");
         let optional = f.arity == Arity::Optional
             || fields.iter().any(|x| {
@@ -377,30 +404,25 @@ fn lower_model(
                     .iter()
                     .any(|y| y.name == *x && y.arity == Arity::Optional)
             });
-        let action = |key: &str, default: &str| {
+        let action = |key: &str, default: &'static str| -> &'a str {
             rel.and_then(|a| a.arg(key, false))
                 .and_then(|e| match e {
-                    Expr::Path(p) => Some(p.clone()),
+                    Expr::Path(p) => Some(p.as_ref()),
                     _ => None,
                 })
-                .unwrap_or_else(|| default.to_string())
+                .unwrap_or(default)
         };
         foreign_keys.push(ForeignKey {
-            name: rel
-                .and_then(|a| named_str(a, "map"))
-                .unwrap_or_else(|| constraint_name(provider, &bare_table, &col_refs, "_fkey")),
-            field: f.name.clone(),
+            name: rel.and_then(|a| named_str(a, "map")).map_or_else(
+                || Cow::Owned(constraint_name(provider, bare_table, &cols, "_fkey")),
+                Cow::Borrowed,
+            ),
+            field: f.name.as_ref(),
             columns: cols,
             referenced_table: target.table.clone(),
             referenced_columns: references
                 .iter()
-                .map(|r| {
-                    target
-                        .columns
-                        .get(r)
-                        .cloned()
-                        .unwrap_or_else(|| r.to_string())
-                })
+                .map(|r| target.columns.get(r).copied().unwrap_or(r))
                 .collect(),
             // Prisma's defaults: an optional relation nulls out, a required one restricts.
             on_delete: action("onDelete", if optional { "SetNull" } else { "Restrict" }),
@@ -408,7 +430,7 @@ fn lower_model(
         });
     }
     Table {
-        model: m.name.clone(),
+        model: Cow::Borrowed(m.name.as_str()),
         name: table,
         columns,
         primary_key,
@@ -417,17 +439,17 @@ fn lower_model(
     }
 }
 
-fn with_sort(col: &str, sort: Option<&Expr>) -> String {
+fn with_sort<'a>(col: &'a str, sort: Option<&Expr>) -> Cow<'a, str> {
     match sort {
-        Some(Expr::Path(p)) if p == "Desc" => format!("{col} DESC"),
-        _ => col.to_string(),
+        Some(Expr::Path(p)) if p == "Desc" => Cow::Owned(format!("{col} DESC")),
+        _ => Cow::Borrowed(col),
     }
 }
 
-fn sorted_columns(a: &Attribute, cols: &[String]) -> Vec<String> {
-    let entries: Vec<&Expr> = match a.arg("fields", true) {
-        Some(Expr::Array(items)) => items.iter().collect(),
-        _ => Vec::new(),
+fn sorted_columns<'a>(a: &Attribute, cols: &[&'a str]) -> Vec<Cow<'a, str>> {
+    let entries: &[Expr] = match a.arg("fields", true) {
+        Some(Expr::Array(items)) => items,
+        _ => &[],
     };
     cols.iter()
         .enumerate()
@@ -439,32 +461,32 @@ fn sorted_columns(a: &Attribute, cols: &[String]) -> Vec<String> {
                     .map(|x| &x.value);
                 with_sort(c, sort)
             }
-            _ => c.clone(),
+            _ => Cow::Borrowed(*c),
         })
         .collect()
 }
 
-fn enum_db_type(
+fn enum_db_type<'a>(
     provider: &str,
-    db: &str,
+    db: &Cow<'a, str>,
     prisma: &str,
-    enum_values: &FastMap<&str, FastMap<&str, &str>>,
-) -> String {
+    enum_values: &FastMap<&str, &Enum>,
+) -> Cow<'a, str> {
     if provider == "mysql" {
         // MySQL enums are inline column types, so the value list is part of the type.
         let mut vals: Vec<&str> = enum_values
             .get(prisma)
-            .map(|v| v.values().copied().collect())
+            .map(|e| e.values.iter().map(enum_value_db).collect())
             .unwrap_or_default();
         vals.sort_unstable();
-        format!("enum({})", vals.join(","))
+        Cow::Owned(format!("enum({})", vals.join(",")))
     } else {
-        db.to_string()
+        db.clone()
     }
 }
 
 /// The database type of a scalar field for the provider, honouring `@db.X(args)`.
-fn db_type(provider: &str, ds_name: &str, scalar: &str, f: &Field) -> String {
+fn db_type(provider: &str, ds_name: &str, scalar: &str, f: &Field) -> Cow<'static, str> {
     let native = f.attributes.iter().find_map(|a| {
         a.name
             .split_once('.')
@@ -478,11 +500,11 @@ fn db_type(provider: &str, ds_name: &str, scalar: &str, f: &Field) -> String {
             .map(|x| match &x.value {
                 Expr::Number(n) => n.clone(),
                 Expr::String(s) => s.clone(),
-                Expr::Path(p) => p.clone(),
+                Expr::Path(p) => p.to_string(),
                 other => crate::printer::expr(other),
             })
             .collect();
-        return native_type(provider, t, &args);
+        return Cow::Owned(native_type(provider, t, &args));
     }
     let pg = matches!(provider, "postgresql" | "postgres" | "cockroachdb");
     let s = match (provider, scalar) {
@@ -523,9 +545,9 @@ fn db_type(provider: &str, ds_name: &str, scalar: &str, f: &Field) -> String {
         ("sqlserver", "DateTime") => "datetime2",
         ("sqlserver", "Json") => "nvarchar(max)",
         ("sqlserver", "Bytes") => "varbinary(max)",
-        (_, other) => return other.to_string(),
+        (_, other) => return Cow::Owned(other.to_string()),
     };
-    s.to_string()
+    Cow::Borrowed(s)
 }
 
 /// `@db.X(args)` as the database spells it; aliases that name the same type collapse
@@ -555,66 +577,65 @@ fn native_type(provider: &str, name: &str, args: &[String]) -> String {
 
 /// The default as the database stores it; `None` for defaults Prisma computes in the client
 /// (`uuid()`, `cuid()`, `nanoid()`, `ulid()`), which never reach the database.
-fn default_sql(
-    v: &Expr,
+fn default_sql<'a>(
+    v: &'a Expr,
     f: &Field,
-    enum_values: &FastMap<&str, FastMap<&str, &str>>,
-) -> Option<String> {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    enum_values: &FastMap<&str, &'a Enum>,
+) -> Option<Cow<'a, str>> {
+    let quote = |s: &str| Cow::Owned(format!("'{}'", s.replace('\'', "''")));
     match v {
         Expr::String(s) => Some(quote(s)),
         Expr::Number(n) => Some(normalize_number(n)),
-        Expr::Path(p) => match p.as_str() {
-            "true" | "false" => Some(p.clone()),
+        Expr::Path(p) => match p.as_ref() {
+            "true" | "false" => Some(Cow::Borrowed(p.as_ref())),
             value => {
                 // An enum value: the database sees its mapped name.
                 let db = enum_values
                     .get(f.type_name())
-                    .and_then(|vals| vals.get(value))
-                    .copied()
-                    .unwrap_or(value);
+                    .and_then(|e| e.values.iter().find(|v| v.name == value))
+                    .map_or(value, enum_value_db);
                 Some(quote(db))
             }
         },
         Expr::Array(items) => {
-            let parts: Vec<String> = items
+            let parts: Vec<Cow<str>> = items
                 .iter()
                 .filter_map(|i| default_sql(i, f, enum_values))
                 .collect();
-            Some(format!("ARRAY[{}]", parts.join(", ")))
+            Some(Cow::Owned(format!("ARRAY[{}]", parts.join(", "))))
         }
-        Expr::Function { name, args } => match name.as_str() {
-            "now" => Some("CURRENT_TIMESTAMP".to_string()),
+        Expr::Function { name, args } => match name.as_ref() {
+            "now" => Some(Cow::Borrowed("CURRENT_TIMESTAMP")),
             "uuid" | "cuid" | "nanoid" | "ulid" => None,
-            "autoincrement" | "sequence" => Some("autoincrement()".to_string()),
+            "autoincrement" | "sequence" => Some(Cow::Borrowed("autoincrement()")),
             "dbgenerated" => Some(
                 args.first()
                     .and_then(|a| a.value.as_str())
-                    .map_or_else(|| "dbgenerated()".to_string(), str::to_string),
+                    .map_or(Cow::Borrowed("dbgenerated()"), Cow::Borrowed),
             ),
-            other => Some(format!("{other}()")),
+            other => Some(Cow::Owned(format!("{other}()"))),
         },
     }
 }
 
 /// `1.0` and `1` are the same default to the database.
-fn normalize_number(n: &str) -> String {
+fn normalize_number(n: &str) -> Cow<'_, str> {
     match n.split_once('.') {
-        Some((int, frac)) if frac.chars().all(|c| c == '0') => int.to_string(),
-        _ => n.to_string(),
+        Some((int, frac)) if frac.chars().all(|c| c == '0') => Cow::Borrowed(int),
+        _ => Cow::Borrowed(n),
     }
 }
 
 /// Implicit many-to-many relations (both sides lists, no `fields`) get a join table
 /// `_{relation}` with columns `A`/`B` pointing at the ids of the alphabetically ordered models.
-fn implicit_join_tables(
+fn implicit_join_tables<'a>(
     provider: &str,
-    schema: &Schema,
-    infos: &FastMap<&str, ModelInfo>,
-    models: &FastMap<&str, &Model>,
-    tables: &BTreeMap<String, Table>,
-) -> Vec<Table> {
-    let mut out: BTreeMap<String, Table> = BTreeMap::new();
+    schema: &'a Schema,
+    infos: &FastMap<&'a str, ModelInfo<'a>>,
+    models: &FastMap<&'a str, &'a Model>,
+    tables: &BTreeMap<Cow<'a, str>, Table<'a>>,
+) -> Vec<Table<'a>> {
+    let mut out: BTreeMap<String, Table<'a>> = BTreeMap::new();
     for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
         for f in &m.fields {
             if f.arity != Arity::List || !is_relation_field(f, models) {
@@ -645,12 +666,12 @@ fn implicit_join_tables(
             if out.contains_key(&name) {
                 continue;
             }
-            let id_of = |model: &str| -> Option<(String, String)> {
+            let id_of = |model: &str| -> Option<(&'a str, Column<'a>)> {
                 let info = infos.get(model)?;
                 let t = tables.get(&info.table)?;
-                let pk = t.primary_key.as_ref()?.columns.first()?.clone();
-                let ty = t.columns.iter().find(|c| c.name == pk)?.db_type.clone();
-                Some((pk, ty))
+                let pk = *t.primary_key.as_ref()?.columns.first()?;
+                let c = t.columns.iter().find(|c| c.name == pk)?.clone();
+                Some((pk, c))
             };
             let (Some((a_pk, a_ty)), Some((b_pk, b_ty))) = (id_of(a), id_of(b)) else {
                 continue;
@@ -658,38 +679,38 @@ fn implicit_join_tables(
             let table_of = |model: &str| {
                 infos
                     .get(model)
-                    .map_or_else(String::new, |i| i.table.clone())
+                    .map_or(Cow::Borrowed(""), |i| i.table.clone())
             };
-            let col = |n: &str, ty: String| Column {
-                field: n.to_string(),
-                name: n.to_string(),
-                field_type: String::new(),
-                type_key: ty.clone(),
-                db_type: ty,
+            // Join columns take the referenced id's type, without its default or mapping.
+            let col = |n: &'static str, id: Column<'a>| Column {
+                field: n,
+                name: n,
+                arity: Arity::Required,
                 nullable: false,
                 default: None,
+                ..id
             };
-            let fk = |c: &str, model: &str, pk: String| ForeignKey {
-                name: constraint_name(provider, &name, &[c], "_fkey"),
-                field: c.to_string(),
-                columns: vec![c.to_string()],
+            let fk = |c: &'static str, model: &str, pk: &'a str| ForeignKey {
+                name: Cow::Owned(constraint_name(provider, &name, &[c], "_fkey")),
+                field: c,
+                columns: vec![c],
                 referenced_table: table_of(model),
                 referenced_columns: vec![pk],
-                on_delete: "Cascade".into(),
-                on_update: "Cascade".into(),
+                on_delete: "Cascade",
+                on_update: "Cascade",
             };
             let table = Table {
-                model: name.clone(),
-                name: name.clone(),
+                model: Cow::Owned(name.clone()),
+                name: Cow::Owned(name.clone()),
                 columns: vec![col("A", a_ty), col("B", b_ty)],
                 primary_key: Some(PrimaryKey {
-                    name: constraint_name(provider, &name, &["AB"], "_pkey"),
-                    columns: vec!["A".into(), "B".into()],
+                    name: Cow::Owned(constraint_name(provider, &name, &["AB"], "_pkey")),
+                    columns: vec!["A", "B"],
                 }),
                 indexes: vec![Index {
-                    name: format!("{name}_B_index"),
-                    columns: vec!["B".into()],
-                    fields: vec!["B".into()],
+                    name: Cow::Owned(format!("{name}_B_index")),
+                    columns: vec![Cow::Borrowed("B")],
+                    fields: vec!["B"],
                     unique: false,
                     kind: None,
                 }],

@@ -80,36 +80,53 @@ pub fn parse(src: &str) -> Result<Schema, SchemaError> {
 }
 
 /// The database a schema describes (tables, columns, constraints by database name).
-pub fn lower(schema: &Schema) -> ir::Ir {
+pub fn lower(schema: &Schema) -> ir::Ir<'_> {
     ir::lower(schema)
 }
 
 /// Diffs two schema texts and scores the migration between them. An error names the side
 /// (`base` or `target`) it came from.
 pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
-    let side = |src: &str, side: Side| -> Result<ir::Ir, SchemaError> {
-        parse(src)
-            .map(|s| ir::lower(&s))
-            .map_err(|e| e.with_side(side))
-    };
-    // Large schemas are independent work: build the target's IR on a second thread. If no
-    // thread can be spawned (or it somehow dies), fall back to doing it here.
-    let (old, new) = if old_src.len() + new_src.len() >= PARALLEL_THRESHOLD {
-        std::thread::scope(|scope| {
-            let handle = std::thread::Builder::new()
-                .name("valine-prisma-target".into())
-                .spawn_scoped(scope, || side(new_src, Side::Target));
-            let old = side(old_src, Side::Base);
-            let new = match handle.map(|h| h.join()) {
-                Ok(Ok(result)) => result,
-                _ => side(new_src, Side::Target),
-            };
-            (old, new)
-        })
+    let parse_side = |src: &str, side: Side| parse(src).map_err(|e| e.with_side(side));
+    // Large schemas are independent work: handle the target on a second thread. If no thread
+    // can be spawned (or it somehow dies), the work is simply done here instead.
+    let parallel = old_src.len() + new_src.len() >= PARALLEL_THRESHOLD;
+    let (old, new) = if parallel {
+        both(
+            || parse_side(old_src, Side::Base),
+            || parse_side(new_src, Side::Target),
+        )
     } else {
-        (side(old_src, Side::Base), side(new_src, Side::Target))
+        (
+            parse_side(old_src, Side::Base),
+            parse_side(new_src, Side::Target),
+        )
     };
-    Ok(diff::diff(&old?, &new?))
+    let (old, new) = (old?, new?);
+    let (old_ir, new_ir) = if parallel {
+        both(|| ir::lower(&old), || ir::lower(&new))
+    } else {
+        (ir::lower(&old), ir::lower(&new))
+    };
+    Ok(diff::diff(&old_ir, &new_ir))
+}
+
+/// Runs `a` here and `b` on a scoped thread; falls back to running `b` here too.
+fn both<A, B>(a: impl FnOnce() -> A, b: impl Fn() -> B + Sync) -> (A, B)
+where
+    B: Send,
+{
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("valine-prisma".into())
+            .spawn_scoped(scope, &b);
+        let left = a();
+        let right = match handle.map(|h| h.join()) {
+            Ok(Ok(result)) => result,
+            _ => b(),
+        };
+        (left, right)
+    })
 }
 
 /// Combined input size above which [`analyze`] parses the two sides in parallel; below it a

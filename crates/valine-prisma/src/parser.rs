@@ -99,12 +99,12 @@ impl<'a> Parser<'a> {
     }
 
     /// An identifier: a word that is not a number and does not start with `-`.
-    fn ident(&mut self, what: &str) -> PResult<(String, Span)> {
+    fn ident(&mut self, what: &str) -> PResult<(&'a str, Span)> {
         match self.peek() {
             Tok::Word(w) if !w.starts_with('-') && !is_number(w) => {
                 let s = self.span();
                 self.bump();
-                Ok((w.to_string(), s))
+                Ok((*w, s))
             }
             other => self.err(format!("expected {what}, found {}", Self::describe(other))),
         }
@@ -194,6 +194,7 @@ impl<'a> Parser<'a> {
         let start = self.span().start;
         self.bump(); // keyword
         let (name, name_span) = self.ident(&format!("a {what} name"))?;
+        let name = name.to_string();
         match self.peek() {
             Tok::LBrace => self.bump(),
             Tok::Newline | Tok::Comment { .. } => {
@@ -284,6 +285,7 @@ impl<'a> Parser<'a> {
     fn field(&mut self, docs: Vec<String>) -> PResult<Field> {
         let start = self.span().start;
         let (name, _) = self.ident("a field name")?;
+        let name = intern(name);
         if matches!(self.peek(), Tok::Colon) {
             return self.err("Field declarations don't require a `:`.");
         }
@@ -300,7 +302,7 @@ impl<'a> Parser<'a> {
                 self.expect(&Tok::RParen, "`)`")?;
                 FieldType::Unsupported(s)
             }
-            Tok::Word(_) => FieldType::Named(self.ident("a field type")?.0),
+            Tok::Word(_) => FieldType::Named(intern(self.ident("a field type")?.0)),
             _ => {
                 return Err(SchemaError::at(
                     self.src,
@@ -372,15 +374,19 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn path(&mut self, what: &str) -> PResult<String> {
-        let (mut name, _) = self.ident(what)?;
+    fn path(&mut self, what: &str) -> PResult<Name> {
+        let (first, _) = self.ident(what)?;
+        if !matches!(self.peek(), Tok::Dot) {
+            return Ok(intern(first));
+        }
+        let mut name = first.to_string();
         while matches!(self.peek(), Tok::Dot) {
             self.bump();
             let (part, _) = self.ident("a name after `.`")?;
             name.push('.');
-            name.push_str(&part);
+            name.push_str(part);
         }
-        Ok(name)
+        Ok(intern(&name))
     }
 
     fn arguments(&mut self, depth: usize) -> PResult<Vec<Argument>> {
@@ -400,7 +406,7 @@ impl<'a> Parser<'a> {
             let name = if named {
                 let (n, _) = self.ident("an argument name")?;
                 self.bump(); // ':'
-                Some(n)
+                Some(intern(n))
             } else {
                 None
             };
@@ -494,6 +500,7 @@ impl<'a> Parser<'a> {
                 Tok::Word(_) => {
                     let vstart = self.span().start;
                     let (vname, _) = self.ident("an enum value")?;
+                    let vname = vname.to_string();
                     let mut vattrs = Vec::new();
                     while matches!(self.peek(), Tok::At) {
                         let at = self.span().start;
@@ -541,6 +548,7 @@ impl<'a> Parser<'a> {
                 Tok::Word(_) => {
                     let pstart = self.span().start;
                     let (pname, _) = self.ident("a property name")?;
+                    let pname = pname.to_string();
                     self.expect(&Tok::Eq, "`=` after the property name")?;
                     if matches!(self.peek(), Tok::Newline | Tok::Comment { .. } | Tok::Eof) {
                         return self.err(format!("property `{pname}` has no value"));

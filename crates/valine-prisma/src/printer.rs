@@ -109,7 +109,7 @@ pub fn expr(e: &Expr) -> String {
     match e {
         Expr::String(s) => escape(s),
         Expr::Number(n) => n.clone(),
-        Expr::Path(p) => p.clone(),
+        Expr::Path(p) => p.to_string(),
         Expr::Array(items) => format!(
             "[{}]",
             items.iter().map(expr).collect::<Vec<_>>().join(", ")

@@ -7,10 +7,6 @@ use crate::error::SchemaError;
 use crate::fasthash::{FastMap, FastSet};
 use crate::lexer::Span;
 
-pub const SCALARS: &[&str] = &[
-    "String", "Boolean", "Int", "BigInt", "Float", "Decimal", "DateTime", "Json", "Bytes",
-];
-
 const FIELD_ATTRS: &[&str] = &[
     "id",
     "unique",
@@ -30,7 +26,8 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
 
     // Top-level names share one namespace (a model and an enum cannot both be `Role`).
-    let mut top: FastMap<&str, &str> = FastMap::default();
+    let mut top: FastMap<&str, &str> =
+        FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
     let mut datasources = 0usize;
     let mut generators: FastSet<&str> = FastSet::default();
     for block in &schema.blocks {
@@ -102,14 +99,15 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
             }
         }
         for a in &e.attributes {
-            if !ENUM_ATTRS.contains(&a.name.as_str()) {
+            if !ENUM_ATTRS.contains(&a.name.as_ref()) {
                 return err(a.span, format!("Attribute not known: \"@@{}\".", a.name));
             }
             expect_string_arg(src, a)?;
         }
     }
 
-    let mut tables: FastMap<String, &str> = FastMap::default();
+    let mut tables: FastMap<std::borrow::Cow<str>, &str> =
+        FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
     for m in schema.models() {
         check_model(src, m, &top, &models, ds_name)?;
         if m.kind == ModelKind::Type {
@@ -122,8 +120,8 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
         };
         let table = attr_str("map").unwrap_or(m.name.as_str());
         let key = match attr_str("schema") {
-            Some(s) => format!("{s}.{table}"),
-            None => table.to_string(),
+            Some(s) => std::borrow::Cow::Owned(format!("{s}.{table}")),
+            None => std::borrow::Cow::Borrowed(table),
         };
         if let Some(other) = tables.insert(key, m.name.as_str()) {
             return err(
@@ -180,8 +178,8 @@ pub fn listed_fields(a: &Attribute) -> Vec<&str> {
         Some(Expr::Array(items)) => items
             .iter()
             .filter_map(|e| match e {
-                Expr::Path(p) => Some(p.as_str()),
-                Expr::Function { name, .. } => Some(name.as_str()),
+                Expr::Path(p) => Some(p.as_ref()),
+                Expr::Function { name, .. } => Some(name.as_ref()),
                 _ => None,
             })
             .collect(),
@@ -189,8 +187,31 @@ pub fn listed_fields(a: &Attribute) -> Vec<&str> {
     }
 }
 
+/// True for the built-in scalar type names.
+pub fn is_scalar(name: &str) -> bool {
+    matches!(
+        name,
+        "String"
+            | "Boolean"
+            | "Int"
+            | "BigInt"
+            | "Float"
+            | "Decimal"
+            | "DateTime"
+            | "Json"
+            | "Bytes"
+    )
+}
+
 pub fn is_relation_field(f: &Field, models: &FastMap<&str, &Model>) -> bool {
-    matches!(&f.ty, FieldType::Named(n) if models.get(n.as_str()).is_some_and(|m| m.kind != ModelKind::Type))
+    // Most fields are scalars; answering those without hashing the type name matters on
+    // large schemas, where this is asked for every field several times.
+    if let FieldType::Named(n) = &f.ty
+        && is_scalar(n)
+    {
+        return false;
+    }
+    matches!(&f.ty, FieldType::Named(n) if models.get(n.as_ref()).is_some_and(|m| m.kind != ModelKind::Type))
 }
 
 fn check_model(
@@ -202,11 +223,11 @@ fn check_model(
 ) -> Result<(), SchemaError> {
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
     let kind = m.kind.keyword();
-    let mut names = FastSet::default();
+    let mut names = FastSet::with_capacity_and_hasher(m.fields.len(), Default::default());
     let mut ids = 0usize;
     for f in &m.fields {
         check_name(src, &f.name, f.span, "field")?;
-        if !names.insert(f.name.as_str()) {
+        if !names.insert(f.name.as_ref()) {
             return err(
                 f.span,
                 format!(
@@ -216,8 +237,8 @@ fn check_model(
             );
         }
         if let FieldType::Named(t) = &f.ty
-            && !SCALARS.contains(&t.as_str())
-            && !top.contains_key(t.as_str())
+            && !is_scalar(t)
+            && !top.contains_key(t.as_ref())
         {
             return err(
                 f.type_span,
@@ -233,13 +254,13 @@ fn check_model(
                 .name
                 .split_once('.')
                 .is_some_and(|(prefix, _)| prefix == ds_name || prefix == "db");
-            if !native && !FIELD_ATTRS.contains(&a.name.as_str()) {
+            if !native && !FIELD_ATTRS.contains(&a.name.as_ref()) {
                 return err(a.span, format!("Attribute not known: \"@{}\".", a.name));
             }
             let key = if native {
                 "native type"
             } else {
-                a.name.as_str()
+                a.name.as_ref()
             };
             if seen_attrs.contains(&key) {
                 return err(
@@ -271,14 +292,15 @@ fn check_model(
     }
 
     // Two fields may not end up as the same database column.
-    let mut columns: FastMap<&str, &str> = FastMap::default();
+    let mut columns: FastMap<&str, &str> =
+        FastMap::with_capacity_and_hasher(m.fields.len(), Default::default());
     for f in m.fields.iter().filter(|f| !is_relation_field(f, models)) {
         let db = f
             .attribute("map")
             .and_then(|a| a.arg("name", true))
             .and_then(Expr::as_str)
-            .unwrap_or(f.name.as_str());
-        if let Some(other) = columns.insert(db, f.name.as_str()) {
+            .unwrap_or(f.name.as_ref());
+        if let Some(other) = columns.insert(db, f.name.as_ref()) {
             return err(
                 f.span,
                 format!(
@@ -300,10 +322,10 @@ fn check_model(
                 && !is_relation_field(f, models)
         });
     for a in &m.attributes {
-        if !MODEL_ATTRS.contains(&a.name.as_str()) {
+        if !MODEL_ATTRS.contains(&a.name.as_ref()) {
             return err(a.span, format!("Attribute not known: \"@@{}\".", a.name));
         }
-        match a.name.as_str() {
+        match a.name.as_ref() {
             "id" | "unique" | "index" | "fulltext" => {
                 let fields = listed_fields(a);
                 if fields.is_empty() {
@@ -374,7 +396,7 @@ pub fn relation_list<'a>(f: &'a Field, key: &str) -> Vec<&'a str> {
         Some(Expr::Array(items)) => items
             .iter()
             .filter_map(|e| match e {
-                Expr::Path(p) => Some(p.as_str()),
+                Expr::Path(p) => Some(p.as_ref()),
                 _ => None,
             })
             .collect(),

@@ -18,7 +18,7 @@ fn doc() -> impl Strategy<Value = Vec<String>> {
 
 fn attr(name: &str, args: Vec<Argument>) -> Attribute {
     Attribute {
-        name: name.to_string(),
+        name: intern(name),
         args,
         span: Span::default(),
     }
@@ -26,7 +26,7 @@ fn attr(name: &str, args: Vec<Argument>) -> Attribute {
 
 fn arg(name: Option<&str>, value: Expr) -> Argument {
     Argument {
-        name: name.map(str::to_string),
+        name: name.map(intern),
         value,
         span: Span::default(),
     }
@@ -94,8 +94,8 @@ fn scalar_field() -> impl Strategy<Value = Field> {
                     ));
                 }
                 Field {
-                    name,
-                    ty: FieldType::Named(ty.to_string()),
+                    name: name.into(),
+                    ty: FieldType::Named(intern(ty)),
                     arity,
                     attributes,
                     docs,
