@@ -395,7 +395,7 @@ fn new_op(kind: OpKind, model: &str, table: &str, reason: String) -> Operation {
 /// Computes the operations turning `old` into `new`, then scores them.
 pub fn diff(old: &Ir<'_>, new: &Ir<'_>) -> Analysis {
     let mut b = Builder::new();
-    diff_enums(&mut b, old, new);
+    let enum_renamed = diff_enums(&mut b, old, new);
 
     // Tables match by database name; an unmatched pair with the same Prisma model name is a
     // rename (the mapping changed, the model did not).
@@ -462,12 +462,14 @@ pub fn diff(old: &Ir<'_>, new: &Ir<'_>) -> Analysis {
                 "old application code still uses the old name: expand-contract (create a view or the new table, dual-write, switch reads, then drop the old name)".into(),
             );
         }
-        diff_table(&mut b, o, n, &renamed);
+        diff_table(&mut b, o, n, &renamed, &enum_renamed);
     }
     Analysis::from_operations(b.ops, b.warnings)
 }
 
-fn diff_enums(b: &mut Builder, old: &Ir<'_>, new: &Ir<'_>) {
+/// Enum operations; returns the enum renames (old → new database name) so that columns of a
+/// renamed enum are not reported as type changes.
+fn diff_enums<'i>(b: &mut Builder, old: &'i Ir<'_>, new: &'i Ir<'_>) -> FastMap<&'i str, &'i str> {
     let mut renamed: BTreeMap<&str, &EnumIr> = BTreeMap::new();
     for e in old
         .enums
@@ -584,6 +586,10 @@ fn diff_enums(b: &mut Builder, old: &Ir<'_>, new: &Ir<'_>) {
             op.column = Some(db.to_string());
         }
     }
+    renamed
+        .iter()
+        .map(|(old, new)| (*old, &*new.db_name))
+        .collect()
 }
 
 fn cols<S: AsRef<str>>(c: &[S]) -> String {
@@ -591,7 +597,13 @@ fn cols<S: AsRef<str>>(c: &[S]) -> String {
     parts.join(", ")
 }
 
-fn diff_table(b: &mut Builder, o: &Table<'_>, n: &Table<'_>, renamed: &FastMap<&str, &str>) {
+fn diff_table(
+    b: &mut Builder,
+    o: &Table<'_>,
+    n: &Table<'_>,
+    renamed: &FastMap<&str, &str>,
+    enum_renamed: &FastMap<&str, &str>,
+) {
     // Most tables of a real migration are untouched; one structural comparison proves it
     // without building the lookup maps below.
     if o == n {
@@ -690,7 +702,7 @@ fn diff_table(b: &mut Builder, o: &Table<'_>, n: &Table<'_>, renamed: &FastMap<&
                 "running code still uses the old name: add the new column, dual-write, backfill, switch reads, then drop the old one".into(),
             );
         }
-        diff_column(b, model, table, oc, nc);
+        diff_column(b, model, table, oc, nc, enum_renamed);
     }
 
     // Primary key, compared by columns: a name-only change is metadata.
@@ -719,7 +731,14 @@ fn diff_table(b: &mut Builder, o: &Table<'_>, n: &Table<'_>, renamed: &FastMap<&
         op.recipe = Some("build a unique index concurrently on the new key columns, then swap the constraint using it".into());
     }
 
-    diff_indexes(b, model, table, o, n, &col_renamed);
+    let added: BTreeSet<&str> = n
+        .columns
+        .iter()
+        .filter(|c| !old_names.contains_key(c.name) && !col_renamed_to.contains(c.name))
+        .filter(|c| c.nullable)
+        .map(|c| c.name)
+        .collect();
+    diff_indexes(b, model, table, o, n, &col_renamed, &added);
     diff_foreign_keys(b, model, table, o, n, &col_renamed, renamed);
 }
 
@@ -739,13 +758,36 @@ fn rename_cols<S: AsRef<str>>(c: &[S], map: &FastMap<&str, &str>) -> Vec<String>
         .collect()
 }
 
-fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column<'_>, n: &Column<'_>) {
+fn diff_column(
+    b: &mut Builder,
+    model: &str,
+    table: &str,
+    o: &Column<'_>,
+    n: &Column<'_>,
+    enum_renamed: &FastMap<&str, &str>,
+) {
     let base = |op: &mut Operation| {
         op.field = Some(n.field.to_string());
         op.column = Some(n.name.to_string());
         op.field_type = Some(n.field_type());
     };
-    if o.type_key != n.type_key || o.is_list() != n.is_list() {
+    // A column of a renamed enum keeps its values: compare it under the enum's new name.
+    let renamed_enum = match &o.type_key {
+        TypeKey::Enum(e) => enum_renamed.get(&**e).copied(),
+        _ => None,
+    };
+    let (o_key, o_db) = match renamed_enum {
+        Some(to) => (
+            TypeKey::Enum(to.into()),
+            if o.is_list() {
+                format!("{to}[]").into()
+            } else {
+                to.into()
+            },
+        ),
+        None => (o.type_key.clone(), o.db_type.clone()),
+    };
+    if o_key != n.type_key || o.is_list() != n.is_list() {
         let op = b.push(
             OpKind::AlterType,
             model,
@@ -765,7 +807,7 @@ fn diff_column(b: &mut Builder, model: &str, table: &str, o: &Column<'_>, n: &Co
                 n.name, o.db_type, n.db_type
             ));
         }
-    } else if o.db_type != n.db_type {
+    } else if o_db != n.db_type {
         let op = b.push(
             OpKind::AlterNativeType,
             model,
@@ -900,6 +942,7 @@ fn diff_indexes(
     o: &Table<'_>,
     n: &Table<'_>,
     col_renamed: &FastMap<&str, &str>,
+    added_nullable: &BTreeSet<&str>,
 ) {
     let none = FastMap::default();
     // Matched by definition (columns, uniqueness, kind): a name-only change is an
@@ -978,11 +1021,19 @@ fn diff_indexes(
                 "find duplicates first (SELECT {c}, count(*) FROM \"{table}\" GROUP BY {c} HAVING count(*) > 1), then CREATE UNIQUE INDEX CONCURRENTLY",
                 c = cols(&i.columns)
             ));
-            b.warnings.push(format!(
-                "New unique constraint `{}` on `{table}` ({}): the migration fails if existing rows hold duplicates.",
-                i.name,
-                cols(&i.columns)
-            ));
+            // Over columns that are all new and nullable every existing row holds NULL,
+            // which never collides; anything else can meet duplicates already stored.
+            let all_new_nullable = i.columns.iter().all(|c| {
+                let name = c.split_once(' ').map_or(&**c, |(n, _)| n);
+                added_nullable.contains(name)
+            });
+            if !all_new_nullable {
+                b.warnings.push(format!(
+                    "New unique constraint `{}` on `{table}` ({}): the migration fails if existing rows hold duplicates.",
+                    i.name,
+                    cols(&i.columns)
+                ));
+            }
         } else {
             op.recipe =
                 Some("CREATE INDEX CONCURRENTLY to avoid blocking writes on a large table".into());

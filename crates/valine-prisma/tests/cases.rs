@@ -285,6 +285,11 @@ fn enums_values_and_mapped_values() {
     assert!(k.contains(&OpKind::AddEnum));
     // The mapped default value changes what the database stores.
     assert!(k.contains(&OpKind::AlterDefault));
+    // The column keeps its (renamed) enum: not a type change.
+    assert!(
+        !k.contains(&OpKind::AlterType) && !k.contains(&OpKind::AlterNativeType),
+        "{k:?}"
+    );
     assert!(a.summary.has_destructive);
     assert!(a.warnings.iter().any(|w| w.contains("GUEST")));
     let dropped = run(old, "model A {\n  id Int @id\n}\n");
@@ -326,6 +331,36 @@ fn indexes_uniques_keys_and_relations() {
             .as_deref()
             .unwrap()
             .contains("CONCURRENTLY")
+    );
+}
+
+#[test]
+fn renaming_an_enum_type_leaves_its_columns_alone() {
+    let old = "model A {\n  id Int    @id\n  r  Role\n  rs Role[]\n}\nenum Role {\n  USER\n}\n";
+    let new = "model A {\n  id Int    @id\n  r  Role\n  rs Role[]\n}\nenum Role {\n  USER\n\n  @@map(\"role\")\n}\n";
+    let a = run(old, new);
+    assert_eq!(kinds(&a), vec![OpKind::RenameEnum]);
+    assert_eq!(a.operations[0].from.as_deref(), Some("Role"));
+    assert_eq!(a.operations[0].to.as_deref(), Some("role"));
+}
+
+#[test]
+fn unique_warning_only_when_existing_rows_can_collide() {
+    let base = "model A {\n  id Int @id\n}\n";
+    let nullable = run(
+        base,
+        "model A {\n  id   Int     @id\n  code String? @unique\n}\n",
+    );
+    assert_eq!(kinds(&nullable), vec![OpKind::AddField, OpKind::AddUnique]);
+    assert!(nullable.warnings.is_empty(), "{:?}", nullable.warnings);
+    let defaulted = run(
+        base,
+        "model A {\n  id   Int    @id\n  code String @unique @default(\"x\")\n}\n",
+    );
+    assert!(
+        defaulted.warnings.iter().any(|w| w.contains("duplicates")),
+        "{:?}",
+        defaulted.warnings
     );
 }
 
