@@ -664,7 +664,13 @@ fn diff_table(
             table,
             format!(
                 "adds {} column `{}` ({})",
-                if c.nullable { "nullable" } else { "required" },
+                if c.is_list() {
+                    "list"
+                } else if c.nullable {
+                    "nullable"
+                } else {
+                    "required"
+                },
                 c.name,
                 c.db_type
             ),

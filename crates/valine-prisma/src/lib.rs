@@ -52,6 +52,20 @@
 //! `scheduled-maintenance` if riskScore > 50 or anything is destructive, `off-peak` if > 20 or
 //! any type change (`alterType` or `alterNativeType`), else `low-traffic`.
 //!
+//! # Decisions worth knowing
+//! - Tables and columns match by database name; an unmatched old/new pair with the same
+//!   Prisma model (field) name is a `renameTable` (`renameColumn`). A Prisma-name change that
+//!   keeps the mapping changes nothing. Enums and enum values follow the same rule
+//!   (`renameEnum`, `renameEnumValue`: two operations beyond the contract's list).
+//! - Only what reaches the database is compared: `@updatedAt`, `uuid()`/`cuid()` defaults,
+//!   docs and Prisma names do not; `view` and `type` blocks are not migrated tables.
+//! - Objects inside an added or dropped table (its columns, indexes, keys) are part of the
+//!   `addModel`/`dropModel`; they are not reported again.
+//! - `FailOn::Low` fails on any operation (an empty diff never fails), `Medium`/`High` on the
+//!   severity, `Destructive` on any destructive operation.
+//! - Inputs over 128 KiB in total are parsed on two threads (base and target); smaller ones
+//!   on the caller's thread.
+//!
 //! For enum operations `model`/`table` name the enum (Prisma / database name) and
 //! `field`/`column` the value. For index, unique and relation operations `column` lists the
 //! columns and `from`/`to` name the constraint or referenced table.
