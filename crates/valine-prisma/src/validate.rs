@@ -58,6 +58,12 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
             }
         };
         check_name(src, name, span, kind)?;
+        if is_scalar(name) || name == "Unsupported" {
+            return err(
+                span,
+                format!("The {kind} name `{name}` is invalid. It is a reserved type name."),
+            );
+        }
         if let Some(prev) = top.insert(name, kind) {
             return err(
                 span,
@@ -275,6 +281,23 @@ fn check_model(
             if a.name == "default" && a.arg("value", true).is_none() {
                 return err(a.span, "Attribute \"@default\" expects a value.".into());
             }
+        }
+        if f.attribute("id").is_some() && f.arity != Arity::Required {
+            return err(
+                f.span,
+                format!(
+                    "Fields that are marked as id must be required (field \"{}\").",
+                    f.name
+                ),
+            );
+        }
+        if let Some(a) = f.attribute("updatedAt")
+            && f.type_name() != "DateTime"
+        {
+            return err(
+                a.span,
+                "Fields that are marked with @updatedAt must be of type DateTime.".into(),
+            );
         }
         if f.attribute("id").is_some() {
             ids += 1;
