@@ -73,8 +73,17 @@ pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
         off -= 1;
     }
     let before = src.get(..off).unwrap_or("");
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    // Line breaks as the lexer sees them: `\n`, `\r\n` and a lone `\r` are one each.
+    let all = src.as_bytes();
+    let mut line = 1;
+    let mut line_start = 0;
+    for (i, &b) in before.as_bytes().iter().enumerate() {
+        let lone_cr = b == b'\r' && all.get(i + 1) != Some(&b'\n');
+        if b == b'\n' || lone_cr {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
     (line, column)
 }
@@ -91,6 +100,8 @@ mod tests {
         assert_eq!(line_col(src, 5), (2, 2)); // after the 2-byte 'é'
         assert_eq!(line_col(src, 4), (2, 1)); // inside 'é' → clamped back
         assert_eq!(line_col(src, 999), (3, 2));
+        // A lone CR (old Mac line ends) is a line break too.
+        assert_eq!(line_col("a\rb", 2), (2, 1));
     }
 
     #[test]
