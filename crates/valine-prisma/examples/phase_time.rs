@@ -9,6 +9,24 @@ fn main() {
     let only = args.next();
     let base = valine_prisma::generate_schema(models);
     for _ in 0..5 {
+        if only.as_deref() == Some("validate") {
+            let a = valine_prisma::parser::parse_syntax(&base).unwrap_or_default();
+            let t = Instant::now();
+            for _ in 0..20 {
+                let _ = valine_prisma::validate::validate(&base, &a);
+            }
+            println!("validate x20 {:?}", t.elapsed());
+            continue;
+        }
+        if only.as_deref() == Some("lower") {
+            let a = valine_prisma::parser::parse_syntax(&base).unwrap_or_default();
+            let t = Instant::now();
+            for _ in 0..20 {
+                drop(valine_prisma::lower(&a));
+            }
+            println!("lower x20 {:?}", t.elapsed());
+            continue;
+        }
         if only.as_deref() == Some("parse") {
             let t = Instant::now();
             let a = valine_prisma::parser::parse_syntax(&base).unwrap_or_default();

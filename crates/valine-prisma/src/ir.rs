@@ -164,11 +164,21 @@ fn named_str<'a>(a: &'a Attribute, key: &str) -> Option<&'a str> {
     a.arg(key, false).and_then(Expr::as_str)
 }
 
+impl<'a> ModelInfo<'a> {
+    fn column(&self, field: &str) -> Option<&'a str> {
+        self.columns
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, c)| *c)
+    }
+}
+
 struct ModelInfo<'a> {
     model: &'a Model,
     table: Cow<'a, str>,
-    /// Prisma field name → database column name, scalar fields only.
-    columns: FastMap<&'a str, &'a str>,
+    /// (Prisma field name, database column name), scalar fields only. A short list: a
+    /// linear scan is cheaper than hashing for the few dozen fields of a model.
+    columns: Vec<(&'a str, &'a str)>,
 }
 
 /// Lowers a validated AST. Never fails: anything validation let through but the IR cannot
@@ -274,7 +284,7 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
     let m = info.model;
     let table = info.table.clone();
     let bare_table: &str = table.rsplit('.').next().unwrap_or(&table);
-    let col_of = |field: &'a str| -> &'a str { info.columns.get(field).copied().unwrap_or(field) };
+    let col_of = |field: &'a str| -> &'a str { info.column(field).unwrap_or(field) };
     let mut columns = Vec::with_capacity(m.fields.len());
     let mut indexes = Vec::new();
     let mut primary_key = None;
@@ -422,7 +432,7 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
             referenced_table: target.table.clone(),
             referenced_columns: references
                 .iter()
-                .map(|r| target.columns.get(r).copied().unwrap_or(r))
+                .map(|r| target.column(r).unwrap_or(r))
                 .collect(),
             // Prisma's defaults: an optional relation nulls out, a required one restricts.
             on_delete: action("onDelete", if optional { "SetNull" } else { "Restrict" }),

@@ -122,7 +122,19 @@ pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
     } else {
         (ir::lower(&old), ir::lower(&new))
     };
-    Ok(diff::diff(&old_ir, &new_ir))
+    let analysis = diff::diff(&old_ir, &new_ir);
+    drop((old_ir, new_ir));
+    if parallel {
+        // Freeing two large syntax trees costs about as much as building one IR: do it on
+        // both threads too. A failed spawn drops the tree right here instead.
+        std::thread::scope(|scope| {
+            let _ = std::thread::Builder::new()
+                .name("valine-prisma".into())
+                .spawn_scoped(scope, move || drop(new));
+            drop(old);
+        });
+    }
+    Ok(analysis)
 }
 
 /// Runs `a` here and `b` on a scoped thread; falls back to running `b` here too.

@@ -146,8 +146,8 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
 /// Prisma identifiers may lexically start with a digit or contain `-`; names of blocks and
 /// fields may not.
 fn check_name(src: &str, name: &str, span: Span, kind: &str) -> Result<(), SchemaError> {
-    let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let ok = name.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
     if ok {
         Ok(())
     } else {
@@ -229,11 +229,13 @@ fn check_model(
 ) -> Result<(), SchemaError> {
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
     let kind = m.kind.keyword();
-    let mut names = FastSet::with_capacity_and_hasher(m.fields.len(), Default::default());
+    // Models have tens of fields: a scan of the names seen so far beats hashing each one.
+    let mut names: Vec<&str> = Vec::with_capacity(m.fields.len());
     let mut ids = 0usize;
     for f in &m.fields {
         check_name(src, &f.name, f.span, "field")?;
-        if !names.insert(f.name.as_ref()) {
+        let fname: &str = &f.name;
+        if names.contains(&fname) {
             return err(
                 f.span,
                 format!(
@@ -242,6 +244,7 @@ fn check_model(
                 ),
             );
         }
+        names.push(fname);
         if let FieldType::Named(t) = &f.ty
             && !is_scalar(t)
             && !top.contains_key(t.as_ref())
@@ -315,15 +318,14 @@ fn check_model(
     }
 
     // Two fields may not end up as the same database column.
-    let mut columns: FastMap<&str, &str> =
-        FastMap::with_capacity_and_hasher(m.fields.len(), Default::default());
+    let mut columns: Vec<(&str, &str)> = Vec::with_capacity(m.fields.len());
     for f in m.fields.iter().filter(|f| !is_relation_field(f, models)) {
         let db = f
             .attribute("map")
             .and_then(|a| a.arg("name", true))
             .and_then(Expr::as_str)
             .unwrap_or(f.name.as_ref());
-        if let Some(other) = columns.insert(db, f.name.as_ref()) {
+        if let Some(&(_, other)) = columns.iter().find(|(c, _)| *c == db) {
             return err(
                 f.span,
                 format!(
@@ -332,6 +334,7 @@ fn check_model(
                 ),
             );
         }
+        columns.push((db, f.name.as_ref()));
     }
     let scalar_field = |name: &str| {
         m.fields
