@@ -1,7 +1,7 @@
 //! The syntax tree of a Prisma schema, as written (Prisma names, attributes unevaluated).
 
 use crate::fasthash::FastSet;
-use crate::lexer::Span;
+pub use crate::lexer::Span;
 use std::borrow::Cow;
 use std::sync::LazyLock;
 

@@ -76,9 +76,14 @@ pub mod error;
 mod fasthash;
 pub mod generate;
 pub mod ir;
+// The stages below are public for benchmarks, fuzzing and tests of a single stage; the
+// supported API is the functions and types re-exported at the crate root.
+#[doc(hidden)]
 pub mod lexer;
+#[doc(hidden)]
 pub mod parser;
 pub mod printer;
+#[doc(hidden)]
 pub mod validate;
 
 pub use ast::Schema;

@@ -138,6 +138,15 @@ fn fail_on_parses() {
     assert_eq!("high".parse::<FailOn>(), Ok(FailOn::High));
     assert_eq!("destructive".parse::<FailOn>(), Ok(FailOn::Destructive));
     assert!("critical".parse::<FailOn>().is_err());
+    for f in [
+        FailOn::Low,
+        FailOn::Medium,
+        FailOn::High,
+        FailOn::Destructive,
+    ] {
+        assert_eq!(f.to_string().parse::<FailOn>(), Ok(f));
+    }
+    assert_eq!(Severity::Medium.to_string(), "medium");
 }
 
 #[test]

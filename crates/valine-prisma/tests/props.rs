@@ -5,7 +5,6 @@
 
 use proptest::prelude::*;
 use valine_prisma::ast::*;
-use valine_prisma::lexer::Span;
 use valine_prisma::{analyze, parse, print};
 
 fn name(prefix: &'static str) -> impl Strategy<Value = String> {
