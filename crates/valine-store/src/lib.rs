@@ -7,12 +7,15 @@
 //! flags are nullable timestamps (`email_verified_at`), which keeps row decoding identical
 //! on both backends.
 
+pub mod api_keys;
 mod error;
 pub mod migrate;
 mod pool;
+pub mod pr_intel;
 pub mod security_events;
 pub mod sessions;
 pub mod sql;
+pub mod test_results;
 pub mod testing;
 pub mod users;
 
@@ -43,3 +46,5 @@ pub fn new_id() -> String {
 
 #[cfg(test)]
 mod contract_tests;
+#[cfg(test)]
+mod internal_contract_tests;

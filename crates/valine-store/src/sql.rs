@@ -51,6 +51,9 @@ pub fn all_statements() -> Vec<(&'static str, &'static str, Sql)> {
         ("pool", crate::pool::ALL),
         ("sessions", crate::sessions::ALL),
         ("security_events", crate::security_events::ALL),
+        ("api_keys", crate::api_keys::ALL),
+        ("pr_intel", crate::pr_intel::ALL),
+        ("test_results", crate::test_results::ALL),
     ] {
         for (name, sql) in list {
             out.push((module, *name, *sql));
