@@ -104,7 +104,10 @@ pub fn lower(schema: &Schema) -> ir::Ir<'_> {
 }
 
 /// Diffs two schema texts and scores the migration between them. An error names the side
-/// (`base` or `target`) it came from.
+/// (`base` or `target`) it came from; when both are invalid, the base's error is returned.
+///
+/// CPU-bound (about 20–30 ms for two 1,000-model schemas): async callers should run it on a
+/// blocking thread.
 pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
     let parse_side = |src: &str, side: Side| parse(src).map_err(|e| e.with_side(side));
     // Large schemas are independent work: handle the target on a second thread. If no thread
