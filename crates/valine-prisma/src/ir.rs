@@ -298,6 +298,12 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
             FieldType::Unsupported(s) => {
                 (s.as_str(), TypeKey::Unsupported, Cow::Borrowed(s.as_str()))
             }
+            // Scalars first: they are most fields, and need no lookup.
+            FieldType::Named(n) if crate::validate::is_scalar(n) => (
+                n.as_ref(),
+                TypeKey::Scalar(n.as_ref()),
+                db_type(provider, ctx.ds_name, n, f),
+            ),
             FieldType::Named(n) => match ctx.enum_db.get(n.as_ref()) {
                 Some(db) => (
                     n.as_ref(),
