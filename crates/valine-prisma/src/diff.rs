@@ -35,6 +35,8 @@ pub enum OpKind {
     RenameTable,
     RenameColumn,
     AlterNativeType,
+    RenameIndex,
+    RenameConstraint,
 }
 
 impl OpKind {
@@ -65,6 +67,8 @@ impl OpKind {
             OpKind::RenameTable => 6,
             OpKind::RenameColumn => 5,
             OpKind::AlterNativeType => 4,
+            OpKind::RenameIndex => 1,
+            OpKind::RenameConstraint => 1,
         }
     }
 
@@ -106,6 +110,8 @@ impl OpKind {
             OpKind::RenameTable => "renameTable",
             OpKind::RenameColumn => "renameColumn",
             OpKind::AlterNativeType => "alterNativeType",
+            OpKind::RenameIndex => "renameIndex",
+            OpKind::RenameConstraint => "renameConstraint",
         }
     }
 }
@@ -758,6 +764,19 @@ fn diff_table(
             .or(o.primary_key.as_ref())
             .map(|p| p.name.to_string());
         op.recipe = Some("build a unique index concurrently on the new key columns, then swap the constraint using it".into());
+    } else if let (Some(op_), Some(np)) = (&o.primary_key, &n.primary_key)
+        && op_.name != np.name
+    {
+        let op = b.push(
+            OpKind::RenameConstraint,
+            model,
+            table,
+            format!("renames primary key `{}` to `{}`", op_.name, np.name),
+        );
+        op.column = Some(cols(&np.columns));
+        op.from = Some(op_.name.to_string());
+        op.to = Some(np.name.to_string());
+        op.object = Some(np.name.to_string());
     }
 
     let added: BTreeSet<&str> = n
@@ -974,14 +993,38 @@ fn diff_indexes(
     added_nullable: &BTreeSet<&str>,
 ) {
     let none = FastMap::default();
-    // Matched by definition (columns, uniqueness, kind): a name-only change is an
-    // `ALTER INDEX … RENAME`, which is metadata and not reported as a risk.
+    // Matched by definition (columns, uniqueness, kind); a name-only change is a rename.
     let old_keys: Vec<_> = o
         .indexes
         .iter()
         .map(|i| index_key(i, col_renamed))
         .collect();
     let new_keys: Vec<_> = n.indexes.iter().map(|i| index_key(i, &none)).collect();
+    // Same definition under another name: Prisma renames the index in place.
+    for (i, k) in o.indexes.iter().zip(&old_keys) {
+        let Some(ni) = n
+            .indexes
+            .iter()
+            .zip(&new_keys)
+            .find(|(_, nk)| *nk == k)
+            .map(|(ni, _)| ni)
+        else {
+            continue;
+        };
+        if ni.name != i.name {
+            let op = b.push(
+                OpKind::RenameIndex,
+                model,
+                table,
+                format!("renames index `{}` to `{}`", i.name, ni.name),
+            );
+            op.field = Some(cols(&ni.fields));
+            op.column = Some(cols(&ni.columns));
+            op.from = Some(i.name.to_string());
+            op.to = Some(ni.name.to_string());
+            op.object = Some(ni.name.to_string());
+        }
+    }
     for (i, k) in o.indexes.iter().zip(&old_keys) {
         if new_keys.contains(k) {
             continue;
@@ -1115,11 +1158,26 @@ fn diff_foreign_keys(
         )
     };
     for (f, k) in o.foreign_keys.iter().zip(&old_keys) {
-        if n.foreign_keys
+        if let Some(z) = n
+            .foreign_keys
             .iter()
             .zip(&new_keys)
-            .any(|(z, kz)| same(f, k, z, kz))
+            .find(|(z, kz)| same(f, k, z, kz))
+            .map(|(z, _)| z)
         {
+            if z.name != f.name {
+                let op = b.push(
+                    OpKind::RenameConstraint,
+                    model,
+                    table,
+                    format!("renames foreign key `{}` to `{}`", f.name, z.name),
+                );
+                op.field = Some(z.field.to_string());
+                op.column = Some(cols(&z.columns));
+                op.from = Some(f.name.to_string());
+                op.to = Some(z.name.to_string());
+                op.object = Some(z.name.to_string());
+            }
             continue;
         }
         let op = b.push(

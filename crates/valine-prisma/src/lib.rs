@@ -44,9 +44,11 @@
 //! | `renameTable` | 6 | no | instant in SQL, but every running instance of old code breaks |
 //! | `renameColumn` | 5 | no | same as a table rename, for one column |
 //! | `alterNativeType` | 4 | no | same Prisma type, different database type (`VarChar(50)`→`VarChar(100)`): may rewrite; warned when it can truncate |
+//! | `renameIndex` | 1 | no | `map:` of an index or unique changed: `ALTER INDEX … RENAME`, metadata only |
+//! | `renameConstraint` | 1 | no | `map:` of a primary or foreign key changed: `RENAME CONSTRAINT`, metadata only |
 //!
 //! A changed referential action (`onDelete`/`onUpdate`) is a `dropRelation` plus an
-//! `addRelation`, as Prisma migrates it. A name-only index change is not reported.
+//! `addRelation`, as Prisma migrates it.
 //!
 //! Severity: `high` if riskScore > 50, `medium` if > 20, else `low`. Window:
 //! `scheduled-maintenance` if riskScore > 50 or anything is destructive, `off-peak` if > 20 or
@@ -56,7 +58,8 @@
 //! - Tables and columns match by database name; an unmatched old/new pair with the same
 //!   Prisma model (field) name is a `renameTable` (`renameColumn`). A Prisma-name change that
 //!   keeps the mapping changes nothing. Enums and enum values follow the same rule
-//!   (`renameEnum`, `renameEnumValue`: two operations beyond the contract's list).
+//!   (`renameEnum`, `renameEnumValue`). With `renameIndex` and `renameConstraint` these are
+//!   the four operations beyond the contract's list.
 //! - Only what reaches the database is compared: `@updatedAt`, `uuid()`/`cuid()` defaults,
 //!   docs and Prisma names do not; `view` and `type` blocks are not migrated tables.
 //! - Objects inside an added or dropped table (its columns, indexes, keys) are part of the

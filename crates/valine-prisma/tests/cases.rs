@@ -215,7 +215,16 @@ fn changing_a_mapping_is_a_rename() {
     let old = "model User {\n  id   Int    @id\n  name String @map(\"full_name\")\n\n  @@map(\"users\")\n}\n";
     let new = "model User {\n  id   Int    @id\n  name String @map(\"display_name\")\n\n  @@map(\"accounts\")\n}\n";
     let a = run(old, new);
-    assert_eq!(kinds(&a), vec![OpKind::RenameTable, OpKind::RenameColumn]);
+    // Renaming a table keeps its key's name (`users_pkey`); Prisma expects `accounts_pkey`.
+    assert_eq!(
+        kinds(&a),
+        vec![
+            OpKind::RenameTable,
+            OpKind::RenameColumn,
+            OpKind::RenameConstraint
+        ]
+    );
+    assert_eq!(a.operations[2].to.as_deref(), Some("accounts_pkey"));
     let t = &a.operations[0];
     assert_eq!(
         (t.from.as_deref(), t.to.as_deref()),
@@ -371,6 +380,34 @@ fn unique_warning_only_when_existing_rows_can_collide() {
         "{:?}",
         defaulted.warnings
     );
+}
+
+#[test]
+fn name_only_changes_are_cheap_renames() {
+    let old = "model U {\n  id Int @id\n  ps P[]\n}\nmodel P {\n  id  Int @id\n  uId Int\n  u   U   @relation(fields: [uId], references: [id])\n\n  @@index([uId])\n}\n";
+    let new = "model U {\n  id Int @id(map: \"u_pk\")\n  ps P[]\n}\nmodel P {\n  id  Int @id\n  uId Int\n  u   U   @relation(fields: [uId], references: [id], map: \"p_u_fk\")\n\n  @@index([uId], map: \"p_u_idx\")\n}\n";
+    let a = run(old, new);
+    let mut k = kinds(&a);
+    k.sort();
+    assert_eq!(
+        k,
+        vec![
+            OpKind::RenameIndex,
+            OpKind::RenameConstraint,
+            OpKind::RenameConstraint
+        ]
+    );
+    let idx = a
+        .operations
+        .iter()
+        .find(|o| o.kind == OpKind::RenameIndex)
+        .unwrap();
+    assert_eq!(
+        (idx.from.as_deref(), idx.to.as_deref()),
+        (Some("P_uId_idx"), Some("p_u_idx"))
+    );
+    assert_eq!(a.risk_score, 3);
+    assert!(a.warnings.is_empty());
 }
 
 #[test]

@@ -186,12 +186,60 @@ fn enum_name(n: String) -> String {
         .map_or(n.clone(), str::to_string)
 }
 
+/// Columns Prisma re-types to a temporary `X_new` enum while recreating enum `X`; their
+/// `DROP DEFAULT` / `TYPE` / `SET DEFAULT` clauses belong to that recreation.
+fn enum_recast_columns(statements: &[&str]) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for stmt in statements {
+        let mut c = Cursor {
+            toks: sql_tokens(stmt),
+            pos: 0,
+        };
+        if !c.words(&["ALTER", "TABLE"]) {
+            continue;
+        }
+        let table = c.name();
+        for mut cl in c.clauses() {
+            if cl.words(&["ALTER", "COLUMN"]) {
+                let col = cl.name();
+                let rest = &cl.toks[cl.pos..];
+                if rest.first() == Some(&SqlTok::Word("TYPE".into()))
+                    && matches!(rest.get(1), Some(SqlTok::Ident(t)) if t.ends_with("_new"))
+                {
+                    out.insert((table.clone(), col));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Keys touched by one statement, plus (index name → table) for CREATE INDEX.
-fn classify(stmt: &str, keys: &mut BTreeSet<Key>, index_tables: &mut BTreeMap<String, String>) {
+fn classify(
+    stmt: &str,
+    recast: &BTreeSet<(String, String)>,
+    keys: &mut BTreeSet<Key>,
+    index_tables: &mut BTreeMap<String, String>,
+) {
     let mut c = Cursor {
         toks: sql_tokens(stmt),
         pos: 0,
     };
+    // Transaction brackets (around enum recreation), sequences (behind an autoincrement
+    // default, whose ALTER COLUMN is classified) and schema/extension creation change no
+    // table, column, index, constraint or enum by themselves.
+    let ignored = [
+        &["BEGIN"][..],
+        &["COMMIT"],
+        &["CREATE", "SEQUENCE"],
+        &["ALTER", "SEQUENCE"],
+        &["DROP", "SEQUENCE"],
+        &["CREATE", "SCHEMA"],
+        &["CREATE", "EXTENSION"],
+    ];
+    if ignored.iter().any(|w| c.words(w)) {
+        return;
+    }
     if c.words(&["CREATE", "TABLE"]) || c.words(&["DROP", "TABLE"]) {
         keys.insert(Key::Table(c.name()));
     } else if c.word("CREATE") {
@@ -233,11 +281,8 @@ fn classify(stmt: &str, keys: &mut BTreeSet<Key>, index_tables: &mut BTreeMap<St
                 keys.insert(Key::Column(table.clone(), cl.name()));
             } else if cl.words(&["ALTER", "COLUMN"]) {
                 let col = cl.name();
-                // Part of an enum recreation (`TYPE "X_new" USING …`): the enum key covers it.
-                let rest = &cl.toks[cl.pos..];
-                let enum_recast = rest.first() == Some(&SqlTok::Word("TYPE".into()))
-                    && matches!(rest.get(1), Some(SqlTok::Ident(t)) if t.ends_with("_new"));
-                if !enum_recast {
+                // Part of an enum recreation: the enum key covers it.
+                if !recast.contains(&(table.clone(), col.clone())) {
                     keys.insert(Key::Column(table.clone(), col));
                 }
             } else if cl.words(&["ADD", "CONSTRAINT"]) || cl.words(&["DROP", "CONSTRAINT"]) {
@@ -277,8 +322,15 @@ fn fold_into_tables(keys: BTreeSet<Key>, index_tables: &BTreeMap<String, String>
 fn prisma_keys(diff: &Value) -> BTreeSet<Key> {
     let mut keys = BTreeSet::new();
     let mut index_tables = BTreeMap::new();
-    for s in diff["statements"].as_array().expect("statements array") {
-        classify(s.as_str().unwrap(), &mut keys, &mut index_tables);
+    let statements: Vec<&str> = diff["statements"]
+        .as_array()
+        .expect("statements array")
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let recast = enum_recast_columns(&statements);
+    for s in &statements {
+        classify(s, &recast, &mut keys, &mut index_tables);
     }
     fold_into_tables(keys, &index_tables)
 }
@@ -316,6 +368,14 @@ fn op_keys(ops: &[Operation]) -> BTreeSet<Key> {
             }
             OpKind::AddIndex | OpKind::DropIndex | OpKind::AddUnique | OpKind::DropUnique => {
                 keys.insert(Key::Index(obj()));
+            }
+            OpKind::RenameIndex => {
+                keys.insert(Key::Index(op.from.clone().unwrap()));
+                keys.insert(Key::Index(op.to.clone().unwrap()));
+            }
+            OpKind::RenameConstraint => {
+                keys.insert(Key::Constraint(t.clone(), op.from.clone().unwrap()));
+                keys.insert(Key::Constraint(t, op.to.clone().unwrap()));
             }
             OpKind::AlterPrimaryKey | OpKind::AddRelation | OpKind::DropRelation => {
                 keys.insert(Key::Constraint(t, obj()));
@@ -476,4 +536,41 @@ fn the_comparison_can_fail() {
         non_empty += 1;
     }
     assert!(non_empty > 0, "no non-empty engine diff among the fixtures");
+}
+
+#[test]
+fn classifier_reads_prisma_sql_shapes() {
+    // Statement shapes Prisma emits that the fixtures do not all contain (enum value removal,
+    // autoincrement, renames), classified by the same code as the golden test.
+    let diff = serde_json::json!({ "statements": [
+        "BEGIN",
+        "CREATE TYPE \"Role_new\" AS ENUM ('A')",
+        "ALTER TABLE \"User\" ALTER COLUMN \"role\" DROP DEFAULT",
+        "ALTER TABLE \"User\" ALTER COLUMN \"role\" TYPE \"Role_new\" USING (\"role\"::text::\"Role_new\")",
+        "ALTER TYPE \"Role\" RENAME TO \"Role_old\"",
+        "ALTER TYPE \"Role_new\" RENAME TO \"Role\"",
+        "DROP TYPE \"Role_old\"",
+        "ALTER TABLE \"User\" ALTER COLUMN \"role\" SET DEFAULT 'A'",
+        "COMMIT",
+        "CREATE SEQUENCE \"post_id_seq\"",
+        "ALTER TABLE \"post\" ALTER COLUMN \"id\" SET DEFAULT nextval('post_id_seq')",
+        "ALTER SEQUENCE \"post_id_seq\" OWNED BY \"post\".\"id\"",
+        "ALTER INDEX \"a_idx\" RENAME TO \"b_idx\"",
+        "ALTER TABLE \"post\" RENAME CONSTRAINT \"p_fkey\" TO \"q_fkey\"",
+        "ALTER TABLE \"s\".\"t\" ADD COLUMN \"c\" TEXT, DROP COLUMN \"d\""
+    ]});
+    let keys = prisma_keys(&diff);
+    let expected: BTreeSet<Key> = [
+        Key::Enum("Role".into()),
+        Key::Column("post".into(), "id".into()),
+        Key::Index("a_idx".into()),
+        Key::Index("b_idx".into()),
+        Key::Constraint("post".into(), "p_fkey".into()),
+        Key::Constraint("post".into(), "q_fkey".into()),
+        Key::Column("s.t".into(), "c".into()),
+        Key::Column("s.t".into(), "d".into()),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(keys, expected);
 }
