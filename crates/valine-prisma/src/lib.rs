@@ -94,6 +94,8 @@ pub use diff::{Analysis, FailOn, OpKind, Operation, Severity, Summary, Window};
 pub use error::{SchemaError, Side};
 pub use generate::generate_schema;
 
+use std::sync::OnceLock;
+
 /// Parses and validates a schema; any input Prisma would reject is an error.
 pub fn parse(src: &str) -> Result<Schema, SchemaError> {
     let schema = parser::parse_syntax(src)?;
@@ -112,32 +114,38 @@ pub fn lower(schema: &Schema) -> ir::Ir<'_> {
 /// CPU-bound (about 20–30 ms for two 1,000-model schemas): async callers should run it on a
 /// blocking thread.
 pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
-    let parse_side = |src: &str, side: Side| parse(src).map_err(|e| e.with_side(side));
-    // Large schemas are independent work: handle the target on a second thread. If no thread
-    // can be spawned (or it somehow dies), the work is simply done here instead.
+    // Each side's tree lives in a slot outside the threads, so an IR built on a worker
+    // thread can borrow it after that thread is gone.
+    let old_slot = OnceLock::new();
+    let new_slot = OnceLock::new();
+    // Large schemas are independent work: build the target's IR on a second thread. If no
+    // thread can be spawned (or it somehow dies), the work is simply done here instead.
     let parallel = old_src.len() + new_src.len() >= PARALLEL_THRESHOLD;
-    let (old, new) = if parallel {
-        both(
-            || parse_side(old_src, Side::Base),
-            || parse_side(new_src, Side::Target),
-        )
+    let (old_ir, new_ir) = if parallel {
+        std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("valine-prisma".into())
+                .spawn_scoped(scope, || build_side(&new_slot, new_src, Side::Target));
+            let old_ir = build_side(&old_slot, old_src, Side::Base);
+            let new_ir = match handle.map(|h| h.join()) {
+                Ok(Ok(result)) => result,
+                _ => build_side(&new_slot, new_src, Side::Target),
+            };
+            (old_ir, new_ir)
+        })
     } else {
         (
-            parse_side(old_src, Side::Base),
-            parse_side(new_src, Side::Target),
+            build_side(&old_slot, old_src, Side::Base),
+            build_side(&new_slot, new_src, Side::Target),
         )
     };
-    let (old, new) = (old?, new?);
-    let (old_ir, new_ir) = if parallel {
-        both(|| ir::lower(&old), || ir::lower(&new))
-    } else {
-        (ir::lower(&old), ir::lower(&new))
-    };
+    let (old_ir, new_ir) = (old_ir?, new_ir?);
     let analysis = diff::diff(&old_ir, &new_ir);
     drop((old_ir, new_ir));
     if parallel {
         // Freeing two large syntax trees costs about as much as building one IR: do it on
         // both threads too. A failed spawn drops the tree right here instead.
+        let (old, new) = (old_slot.into_inner(), new_slot.into_inner());
         std::thread::scope(|scope| {
             let _ = std::thread::Builder::new()
                 .name("valine-prisma".into())
@@ -148,22 +156,14 @@ pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
     Ok(analysis)
 }
 
-/// Runs `a` here and `b` on a scoped thread; falls back to running `b` here too.
-fn both<A, B>(a: impl FnOnce() -> A, b: impl Fn() -> B + Sync) -> (A, B)
-where
-    B: Send,
-{
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("valine-prisma".into())
-            .spawn_scoped(scope, &b);
-        let left = a();
-        let right = match handle.map(|h| h.join()) {
-            Ok(Ok(result)) => result,
-            _ => b(),
-        };
-        (left, right)
-    })
+type Slot = OnceLock<Result<Schema, SchemaError>>;
+
+/// Parses `src` into `slot` (once) and lowers the tree kept there.
+fn build_side<'s>(slot: &'s Slot, src: &str, side: Side) -> Result<ir::Ir<'s>, SchemaError> {
+    match slot.get_or_init(|| parse(src).map_err(|e| e.with_side(side))) {
+        Ok(schema) => Ok(ir::lower(schema)),
+        Err(e) => Err(e.clone()),
+    }
 }
 
 /// Combined input size above which [`analyze`] parses the two sides in parallel; below it a
