@@ -682,3 +682,24 @@ type Address {
         "views are not migrated tables"
     );
 }
+
+#[test]
+fn large_inputs_take_the_parallel_path_with_the_same_results() {
+    // Over the 128 KiB threshold, the target side is built on a worker thread.
+    let base = valine_prisma::generate_schema(300);
+    assert!(base.len() * 2 > 128 * 1024);
+    assert!(analyze(&base, &base).unwrap().operations.is_empty());
+    let target = base.replacen(
+        "model Entity7 {\n",
+        "model Entity7 {\n  extra     String?\n",
+        1,
+    );
+    let a = analyze(&base, &target).unwrap();
+    assert_eq!(kinds(&a), vec![OpKind::AddField]);
+    assert_eq!(a.operations[0].table, "entity_7");
+    let broken = format!("{target}\nmodel Broken {{\n  id Int @id\n  id Int\n}}\n");
+    let e = analyze(&base, &broken).unwrap_err();
+    assert_eq!(e.side, Some(valine_prisma::Side::Target));
+    let e = analyze(&broken, &broken).unwrap_err();
+    assert_eq!(e.side, Some(valine_prisma::Side::Base));
+}
