@@ -40,6 +40,36 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// Every operation, in the order of the weights table in the crate docs.
+    pub const ALL: [OpKind; 26] = [
+        OpKind::AddModel,
+        OpKind::AddField,
+        OpKind::AlterType,
+        OpKind::DropField,
+        OpKind::DropModel,
+        OpKind::AddEnum,
+        OpKind::DropEnum,
+        OpKind::AddEnumValue,
+        OpKind::DropEnumValue,
+        OpKind::RenameEnum,
+        OpKind::RenameEnumValue,
+        OpKind::MakeRequired,
+        OpKind::MakeOptional,
+        OpKind::AlterDefault,
+        OpKind::AddIndex,
+        OpKind::DropIndex,
+        OpKind::AddUnique,
+        OpKind::DropUnique,
+        OpKind::AlterPrimaryKey,
+        OpKind::AddRelation,
+        OpKind::DropRelation,
+        OpKind::RenameTable,
+        OpKind::RenameColumn,
+        OpKind::AlterNativeType,
+        OpKind::RenameIndex,
+        OpKind::RenameConstraint,
+    ];
+
     /// Risk weight; the table in the crate docs explains each one.
     pub fn weight(self) -> u32 {
         match self {
@@ -764,19 +794,22 @@ fn diff_table(
             .or(o.primary_key.as_ref())
             .map(|p| p.name.to_string());
         op.recipe = Some("build a unique index concurrently on the new key columns, then swap the constraint using it".into());
-    } else if let (Some(op_), Some(np)) = (&o.primary_key, &n.primary_key)
-        && op_.name != np.name
+    } else if let (Some(old_pk_def), Some(new_pk_def)) = (&o.primary_key, &n.primary_key)
+        && old_pk_def.name != new_pk_def.name
     {
         let op = b.push(
             OpKind::RenameConstraint,
             model,
             table,
-            format!("renames primary key `{}` to `{}`", op_.name, np.name),
+            format!(
+                "renames primary key `{}` to `{}`",
+                old_pk_def.name, new_pk_def.name
+            ),
         );
-        op.column = Some(cols(&np.columns));
-        op.from = Some(op_.name.to_string());
-        op.to = Some(np.name.to_string());
-        op.object = Some(np.name.to_string());
+        op.column = Some(cols(&new_pk_def.columns));
+        op.from = Some(old_pk_def.name.to_string());
+        op.to = Some(new_pk_def.name.to_string());
+        op.object = Some(new_pk_def.name.to_string());
     }
 
     let added: BTreeSet<&str> = n
@@ -1220,5 +1253,62 @@ fn diff_foreign_keys(
         op.to = Some(target(f));
         op.object = Some(f.name.to_string());
         op.recipe = Some("ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT separately, so existing rows are checked without blocking writes".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The weights table in the crate docs is the documentation users read: it must say
+    /// exactly what the code does, for every operation.
+    #[test]
+    fn documented_weights_match_the_code() {
+        let docs = include_str!("lib.rs");
+        let rows: Vec<(String, u32, bool)> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! | `"))
+            .filter_map(|l| {
+                let (name, rest) = l.split_once('`')?;
+                let cells: Vec<&str> = rest.split('|').map(str::trim).collect();
+                let weight = cells.get(1)?.parse().ok()?;
+                let destructive = *cells.get(2)? == "yes";
+                Some((name.to_string(), weight, destructive))
+            })
+            .collect();
+        assert_eq!(rows.len(), OpKind::ALL.len(), "one row per operation");
+        for kind in OpKind::ALL {
+            let row = rows.iter().find(|(n, _, _)| n == kind.name());
+            assert_eq!(
+                row.map(|(_, w, d)| (*w, *d)),
+                Some((kind.weight(), kind.destructive())),
+                "{}",
+                kind.name()
+            );
+            let json = serde_json::to_value(kind).unwrap_or_default();
+            assert_eq!(json, kind.name());
+        }
+    }
+
+    #[test]
+    fn seed_weights_and_destructive_set_are_exact() {
+        assert_eq!(OpKind::AddModel.weight(), 1);
+        assert_eq!(OpKind::AddField.weight(), 2);
+        assert_eq!(OpKind::AlterType.weight(), 7);
+        assert_eq!(OpKind::DropField.weight(), 8);
+        assert_eq!(OpKind::DropModel.weight(), 10);
+        let destructive: Vec<OpKind> = OpKind::ALL
+            .into_iter()
+            .filter(|k| k.destructive())
+            .collect();
+        assert_eq!(
+            destructive,
+            vec![
+                OpKind::DropField,
+                OpKind::DropModel,
+                OpKind::DropEnum,
+                OpKind::DropEnumValue
+            ]
+        );
     }
 }
