@@ -235,7 +235,8 @@ fn lex_string(src: &str, start: usize) -> Result<(Cow<'_, str>, usize), SchemaEr
                     "unterminated string literal (strings cannot span lines)",
                 ));
             }
-            ch if ch.is_control() => {
+            // JSON's rule, as in Prisma: only U+0000–U+001F must be escaped.
+            ch if ch < '\u{20}' => {
                 return Err(SchemaError::at(
                     src,
                     body + i,

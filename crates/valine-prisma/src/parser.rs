@@ -226,18 +226,26 @@ impl<'a> Parser<'a> {
                 ));
             }
         }
-        // `model A {}` is fine; anything else after `{` must wait for the next line.
-        if !matches!(self.peek(), Tok::RBrace) {
-            self.end_of_line(false)?;
+        // Prisma's BLOCK_OPEN is `{` plus the rest of its line, whatever that holds: a
+        // comment, or even text (ignored). So `model A {}` does not close the block either.
+        loop {
+            match self.peek() {
+                Tok::Newline => {
+                    self.bump();
+                    break;
+                }
+                Tok::Eof => break,
+                _ => self.bump(),
+            }
         }
         Ok((name, name_span, start))
     }
 
-    /// The closing `}` of a block, then only a comment may follow on that line.
+    /// The closing `}` of a block. What follows on its line is read as top-level input, as
+    /// in Prisma's grammar: a comment, another block, or an error.
     fn block_close(&mut self) -> PResult<usize> {
         let end = self.span().end;
         self.expect(&Tok::RBrace, "`}`")?;
-        self.end_of_line(false)?;
         Ok(end)
     }
 
@@ -460,15 +468,19 @@ impl<'a> Parser<'a> {
             Tok::LBracket => {
                 self.bump();
                 let mut items = Vec::new();
+                if matches!(self.peek(), Tok::RBracket) {
+                    self.bump();
+                    return Ok(Expr::Array(items));
+                }
+                // Unlike argument lists, Prisma's arrays take no trailing comma.
                 loop {
-                    if matches!(self.peek(), Tok::RBracket) {
-                        self.bump();
-                        return Ok(Expr::Array(items));
-                    }
                     items.push(self.expr(depth + 1)?);
                     match self.peek() {
                         Tok::Comma => self.bump(),
-                        Tok::RBracket => {}
+                        Tok::RBracket => {
+                            self.bump();
+                            return Ok(Expr::Array(items));
+                        }
                         other => {
                             return self.err(format!(
                                 "expected `,` or `]` in the list, found {}",

@@ -454,6 +454,22 @@ fn layout_variants_parse() {
             "comment after open brace",
             "model A { // comment\n  id Int @id\n}\n",
         ),
+        (
+            "text after open brace is ignored, as by Prisma",
+            "model A { ignored words\n  id Int @id\n}\n",
+        ),
+        (
+            "next block after a closing brace",
+            "model A {\n  id Int @id\n} model B {\n  id Int @id\n}\n",
+        ),
+        (
+            "trailing comma in arguments",
+            "model A {\n  id Int @id @default(1,)\n}\n",
+        ),
+        (
+            "DEL and C1 characters in strings",
+            "model A {\n  id Int    @id\n  s  String @default(\"a\u{7f}\u{85}b\")\n}\n",
+        ),
     ];
     for (name, body) in cases {
         if let Err(e) = parse(&schema(body)) {
@@ -508,7 +524,15 @@ fn rejections_carry_line_and_column() {
             5,
         ),
         ("duplicate enum value", "enum E {\n  X\n  X\n}\n", 3, 3),
-        ("field on one line", "model A { id Int @id }\n", 1, 11),
+        // Prisma's `{` swallows the rest of its line, so this block never closes.
+        ("field on one line", "model A { id Int @id }\n", 2, 1),
+        ("braces on one line", "model A {}\n", 2, 1),
+        (
+            "trailing comma in a list",
+            "model A {\n  id Int   @id\n  l  Int[] @default([1, 2,])\n}\n",
+            3,
+            27,
+        ),
         ("missing type", "model A {\n  id Int @id\n  name\n}\n", 3, 3),
         (
             "optional list",
