@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod internal;
 pub mod metrics;
 pub mod routes;
 pub mod state;

@@ -43,6 +43,8 @@ pub struct Metrics {
     pub http_duration: HistogramFamily,
     pub auth_events: Family<TypeLabel, Counter>,
     pub session_revocations: Family<ReasonLabel, Counter>,
+    /// Internal tooling series (PR intelligence, flaky tests).
+    pub internal: crate::internal::metrics::InternalMetrics,
 }
 
 impl Metrics {
@@ -73,12 +75,14 @@ impl Metrics {
             "Sessions revoked, by reason",
             session_revocations.clone(),
         );
+        let internal = crate::internal::metrics::InternalMetrics::register(&mut registry);
         Metrics {
             registry,
             http_requests,
             http_duration,
             auth_events,
             session_revocations,
+            internal,
         }
     }
 

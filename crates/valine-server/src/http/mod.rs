@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every route: layers and extractors.
 
+pub mod api_key;
 pub mod auth;
 pub mod client;
 pub mod errors;

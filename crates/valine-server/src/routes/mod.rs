@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 pub mod auth;
+pub mod internal;
 pub mod ops;
 pub mod views;
 
@@ -25,4 +26,5 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(auth::router())
+        .merge(internal::router())
 }

@@ -6,6 +6,9 @@
 mod support;
 
 mod accounts;
+mod flaky;
+mod internal_keys;
 mod ops;
+mod pr_intel;
 mod robustness;
 mod secrets;

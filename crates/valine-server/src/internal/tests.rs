@@ -1,0 +1,335 @@
+//! Flaky-test detection (SPEC §11): all-or-nothing ingestion of a batch of results, the
+//! per-test rollups maintained at ingest, and the windowed candidate ranking.
+//!
+//! Storage decision: every result is kept raw (`test_runs`, for history), and each test
+//! has one `valine_ci::flaky::Rollup` per (branch, UTC day) bucket, updated inside the
+//! ingest transaction. A query merges the buckets of its window in day order, so
+//! `windowDays` is exact to the UTC day and `branch` selects buckets; without `branch`,
+//! the buckets of one day are merged branch by branch, which can misplace at most one flip
+//! per bucket seam (counts, mixed-outcome commits and retry passes stay exact). Tests that
+//! never failed nor passed on retry in the window are skipped in SQL and never decoded,
+//! which is what keeps the query fast at millions of results.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use valine_ci::flaky::{
+    self, Classification, FlakyCandidate, InfraPolicy, Observation, Ranking, Rollup, RunTotals,
+};
+use valine_ci::junit::Status;
+use valine_store::Store;
+use valine_store::test_results::{NewTestBatch, NewTestResult, RollupWrite};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub const DAY_MS: i64 = 86_400_000;
+/// The contract's batch cap.
+pub const MAX_RESULTS: usize = 50_000;
+
+/// One validated result of a batch.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub suite: String,
+    pub test_name: String,
+    pub status: Status,
+    pub duration_ms: u64,
+    /// 1-based attempt within the run.
+    pub attempt: u32,
+    /// Retries inside the run before this result (Surefire reruns, or `attempt − 1`).
+    pub retries: u32,
+    pub file: Option<String>,
+    /// JSON object text.
+    pub metadata: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub run_id: String,
+    pub commit_sha: Option<String>,
+    pub branch: Option<String>,
+    pub job_url: Option<String>,
+    /// `json` or `junit`.
+    pub format: &'static str,
+    pub results: Vec<Incoming>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub batch_id: String,
+    pub run_id: String,
+    pub count: usize,
+    /// The run was judged an infrastructure failure: stored, but left out of detection.
+    pub infrastructure_failure: bool,
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Stores `batch` in one transaction: the batch row, its results and the updated rollups.
+/// Either all of it is stored or nothing.
+pub async fn ingest(state: &AppState, batch: &Batch, actor: &str) -> ApiResult<Ingested> {
+    let store = &state.store;
+    let mut totals = RunTotals::default();
+    for r in &batch.results {
+        totals.record(r.status);
+    }
+    let infrastructure_failure = totals.is_infrastructure_failure(&InfraPolicy::default());
+    let now = valine_store::now_ms();
+    let day = now.div_euclid(DAY_MS);
+    let branch_key = batch.branch.as_deref().unwrap_or("");
+    let batch_id = valine_store::new_id();
+    let row = NewTestBatch {
+        id: &batch_id,
+        run_id: &batch.run_id,
+        commit_sha: batch.commit_sha.as_deref(),
+        branch: batch.branch.as_deref(),
+        job_url: batch.job_url.as_deref(),
+        format: batch.format,
+        api_key_name: Some(actor),
+        result_count: i64::try_from(batch.results.len()).unwrap_or(i64::MAX),
+        failed_count: i64_of(totals.failed),
+        infrastructure_failure_runs: i64::from(infrastructure_failure),
+        run_at: now,
+    };
+    let results: Vec<NewTestResult<'_>> = batch
+        .results
+        .iter()
+        .map(|r| NewTestResult {
+            suite: &r.suite,
+            test_name: &r.test_name,
+            status: r.status.as_str(),
+            duration_ms: i64_of(r.duration_ms),
+            attempt: i64::from(r.attempt),
+            retries: i64::from(r.retries),
+            file: r.file.as_deref(),
+            metadata: r.metadata.as_deref(),
+        })
+        .collect();
+
+    let mut tx = store.begin_write().await?;
+    store.lock_test_ingest(&mut tx).await?;
+    store.insert_test_batch(&mut tx, &row).await?;
+    store.insert_test_results(&mut tx, &row, &results).await?;
+    if !infrastructure_failure {
+        update_rollups(store, &mut tx, batch, branch_key, day, now).await?;
+    }
+    valine_store::commit(tx).await?;
+
+    let m = &state.metrics.internal;
+    m.test_results_ingested.inc_by(batch.results.len() as u64);
+    m.test_batches_ingested.inc();
+    super::audit(
+        store,
+        actor,
+        "tests_ingested",
+        serde_json::json!({
+            "batchId": batch_id,
+            "runId": batch.run_id,
+            "count": batch.results.len(),
+            "infrastructureFailure": infrastructure_failure,
+        }),
+    )
+    .await;
+    schedule_gauge_refresh(state);
+    Ok(Ingested {
+        batch_id,
+        run_id: batch.run_id.clone(),
+        count: batch.results.len(),
+        infrastructure_failure,
+    })
+}
+
+/// Pushes the batch's results, in order, into each test's rollup for today's bucket.
+async fn update_rollups(
+    store: &Store,
+    tx: &mut valine_store::Tx,
+    batch: &Batch,
+    branch_key: &str,
+    day: i64,
+    now: i64,
+) -> ApiResult<()> {
+    // Tests in first-seen order, with their results in batch order.
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut tests: Vec<((&str, &str), Vec<&Incoming>)> = Vec::new();
+    for r in &batch.results {
+        let key = (r.suite.as_str(), r.test_name.as_str());
+        let i = *index.entry(key).or_insert_with(|| {
+            tests.push((key, Vec::new()));
+            tests.len() - 1
+        });
+        if let Some((_, list)) = tests.get_mut(i) {
+            list.push(r);
+        }
+    }
+    let keys: Vec<(&str, &str)> = tests.iter().map(|(k, _)| *k).collect();
+    let mut existing: HashMap<(String, String), Rollup> = HashMap::new();
+    for stored in store.load_rollups(tx, branch_key, day, &keys).await? {
+        let rollup: Rollup = serde_json::from_str(&stored.data).map_err(|e| {
+            ApiError::internal(anyhow::anyhow!(
+                "stored rollup of {}::{} does not decode: {e}",
+                stored.suite,
+                stored.test_name
+            ))
+        })?;
+        existing.insert((stored.suite, stored.test_name), rollup);
+    }
+    let mut updated: Vec<(usize, Rollup)> = Vec::with_capacity(tests.len());
+    for (i, ((suite, name), results)) in tests.iter().enumerate() {
+        let mut rollup = existing
+            .remove(&(suite.to_string(), name.to_string()))
+            .unwrap_or_else(|| Rollup::new(*suite, *name));
+        for r in results {
+            rollup.push(&Observation {
+                run_id: batch.run_id.clone(),
+                commit_sha: batch.commit_sha.clone(),
+                status: r.status,
+                retries: r.retries,
+                duration_ms: r.duration_ms,
+                run_at: now,
+            });
+        }
+        updated.push((i, rollup));
+    }
+    let mut writes = Vec::with_capacity(updated.len());
+    for (i, rollup) in &updated {
+        let Some(((suite, name), _)) = tests.get(*i) else {
+            continue;
+        };
+        writes.push(RollupWrite {
+            suite,
+            test_name: name,
+            branch_key,
+            day,
+            total_runs: i64_of(rollup.passed + rollup.failed),
+            failed: i64_of(rollup.failed),
+            retry_passes: i64_of(rollup.retry_passes),
+            data: serde_json::to_string(rollup).map_err(ApiError::internal)?,
+        });
+    }
+    store.upsert_rollups(tx, &writes, now).await?;
+    Ok(())
+}
+
+/// What `flaky-candidates` asks for.
+#[derive(Debug, Clone)]
+pub struct CandidateQuery {
+    pub min_runs: u64,
+    pub window_days: u32,
+    pub branch: Option<String>,
+    pub limit: usize,
+    pub include_broken: bool,
+}
+
+impl Default for CandidateQuery {
+    fn default() -> Self {
+        CandidateQuery {
+            min_runs: 10,
+            window_days: 30,
+            branch: None,
+            limit: 20,
+            include_broken: false,
+        }
+    }
+}
+
+/// Every test in the window with at least `min_runs` counted runs and a failure or a
+/// retry-pass, assessed (not yet ranked).
+pub async fn assess(store: &Store, q: &CandidateQuery, now: i64) -> ApiResult<Vec<FlakyCandidate>> {
+    let today = now.div_euclid(DAY_MS);
+    let from_day = today - i64::from(q.window_days.max(1)) + 1;
+    let rows = store
+        .rollups_in_window(from_day, q.branch.as_deref(), i64_of(q.min_runs))
+        .await?;
+    let mut out = Vec::new();
+    let mut current: Option<Rollup> = None;
+    for row in rows {
+        let rollup: Rollup = serde_json::from_str(&row.data).map_err(|e| {
+            ApiError::internal(anyhow::anyhow!(
+                "stored rollup of {}::{} (branch {:?}, day {}) does not decode: {e}",
+                row.suite,
+                row.test_name,
+                row.branch_key,
+                row.day
+            ))
+        })?;
+        match current.as_mut() {
+            Some(acc) if acc.suite == rollup.suite && acc.test_name == rollup.test_name => {
+                acc.merge(&rollup);
+            }
+            _ => {
+                if let Some(done) = current.replace(rollup) {
+                    out.push(done.to_candidate());
+                }
+            }
+        }
+    }
+    if let Some(done) = current {
+        out.push(done.to_candidate());
+    }
+    Ok(out)
+}
+
+/// Ranked candidates as `GET /internal/tests/flaky-candidates` returns them.
+pub async fn candidates(store: &Store, q: &CandidateQuery, now: i64) -> ApiResult<Ranking> {
+    let assessed = assess(store, q, now).await?;
+    Ok(flaky::rank(assessed, q.include_broken, q.min_runs, q.limit))
+}
+
+/// Flaky and broken tests under the default query (minRuns 10, 30 days, all branches).
+pub async fn current_counts(store: &Store) -> ApiResult<(u64, u64)> {
+    let assessed = assess(store, &CandidateQuery::default(), valine_store::now_ms()).await?;
+    let flaky = assessed
+        .iter()
+        .filter(|c| c.classification == Classification::Flaky)
+        .count() as u64;
+    let broken = assessed
+        .iter()
+        .filter(|c| c.classification == Classification::Broken)
+        .count() as u64;
+    Ok((flaky, broken))
+}
+
+/// Sets the flaky/broken gauges from the database.
+pub async fn refresh_gauges(state: &AppState) -> ApiResult<(u64, u64)> {
+    let (flaky, broken) = current_counts(&state.store).await?;
+    let m = &state.metrics.internal;
+    m.flaky_tests.set(i64_of(flaky));
+    m.broken_tests.set(i64_of(broken));
+    Ok((flaky, broken))
+}
+
+/// Refreshes the gauges shortly after ingestion, once per burst of batches: the refresh
+/// reads every hot rollup, so it must not run once per batch under CI load.
+pub fn schedule_gauge_refresh(state: &AppState) {
+    let m = &state.metrics.internal;
+    if m.refresh_pending.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        state
+            .metrics
+            .internal
+            .refresh_pending
+            .store(false, Ordering::Release);
+        if let Err(e) = refresh_gauges(&state).await {
+            tracing::warn!(error = %e, "could not refresh the flaky-test gauges");
+        }
+    });
+}
+
+/// Records a refused or failed batch (metrics and audit), so `batchesFailed` is visible
+/// to operators across instances.
+pub async fn record_failure(state: &AppState, actor: &str, reason: &str) {
+    state.metrics.internal.test_batches_failed.inc();
+    super::audit(
+        &state.store,
+        actor,
+        "tests_ingest_failed",
+        serde_json::json!({"reason": reason}),
+    )
+    .await;
+}

@@ -1,0 +1,16 @@
+//! `/internal/*`: tooling for platform engineers, authenticated by API key (SPEC §9).
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+pub mod pr_intel;
+pub mod stats;
+pub mod tests;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(pr_intel::router())
+        .merge(tests::router())
+        .merge(stats::router())
+}
