@@ -76,7 +76,29 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
     let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
     let models: FastMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
 
+    let mut enum_db_names: Vec<(Option<&str>, &str)> = Vec::new();
     for e in schema.enums() {
+        let attr_str = |name: &str| {
+            e.attributes
+                .iter()
+                .find(|a| a.name == name)
+                .and_then(|a| a.arg("name", true))
+                .and_then(Expr::as_str)
+        };
+        let db = (
+            attr_str("schema"),
+            attr_str("map").unwrap_or(e.name.as_str()),
+        );
+        if enum_db_names.contains(&db) {
+            return err(
+                e.name_span,
+                format!(
+                    "An enum with the same database name is already defined (enum \"{}\" maps to \"{}\").",
+                    e.name, db.1
+                ),
+            );
+        }
+        enum_db_names.push(db);
         if e.values.is_empty() {
             return err(
                 e.name_span,

@@ -593,6 +593,12 @@ fn rejections_carry_line_and_column() {
             14,
         ),
         (
+            "two enums, one database type",
+            "enum A {\n  X\n\n  @@map(\"B\")\n}\nenum B {\n  Y\n}\n",
+            6,
+            6,
+        ),
+        (
             "datasource twice",
             "datasource a {\n  provider = \"postgresql\"\n}\ndatasource b {\n  provider = \"postgresql\"\n}\n",
             4,
