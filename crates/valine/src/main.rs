@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+mod internal_cli;
+
 use clap::{Parser, Subcommand};
 use valine_server::config::{Settings, Source};
 use valine_store::Store;
@@ -28,6 +30,16 @@ enum Command {
     },
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Create, list or revoke internal API keys.
+    ApiKey {
+        #[command(subcommand)]
+        action: internal_cli::ApiKeyAction,
+    },
+    /// Test-report tooling for CI jobs.
+    Tests {
+        #[command(subcommand)]
+        action: internal_cli::TestsAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -46,6 +58,22 @@ enum MigrateAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `tests upload` runs in CI jobs against a remote server: it needs no local settings
+    // (loading them would create development secrets in the job's working directory).
+    if let Command::Tests { action } = cli.command {
+        return match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(internal_cli::tests(action)))
+        {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let settings = match Settings::load(&Source::from_env()) {
         Ok(s) => s,
         Err(e) => {
@@ -76,6 +104,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve => serve(settings).await,
         Command::Migrate { action } => migrate(settings, action).await,
+        Command::ApiKey { action } => internal_cli::api_key(settings, action).await,
+        Command::Tests { action } => internal_cli::tests(action).await,
         Command::Config => {
             for (name, value) in settings.describe() {
                 println!("{name}={value}");
