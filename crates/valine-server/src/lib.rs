@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod internal;
+pub mod mail;
 pub mod metrics;
 pub mod routes;
 pub mod state;
@@ -36,6 +37,7 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 pub struct App {
     router: Router,
     state: AppState,
+    mail: Arc<dyn mail::Transport>,
 }
 
 /// Connects the store (migrating unless `AUTO_MIGRATE=false`) and builds the router.
@@ -53,13 +55,19 @@ pub async fn build_app_with(settings: Settings, extra: Router<AppState>) -> anyh
     let auth = Arc::new(state::AuthContext::new(&settings)?);
     let state = AppState {
         auth,
+        mail_notify: Arc::new(tokio::sync::Notify::new()),
         settings: Arc::new(settings),
         store,
         metrics: Arc::new(Metrics::new()),
         openapi_json: Arc::new(serde_json::to_string(&openapi())?),
     };
+    let mail = mail::transport(&state.settings)?;
     let router = router(state.clone(), extra);
-    Ok(App { router, state })
+    Ok(App {
+        router,
+        state,
+        mail,
+    })
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.
@@ -103,6 +111,8 @@ impl App {
         F: Future<Output = ()> + Send + 'static,
     {
         let store = self.state.store.clone();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(mail::worker::run(self.state.clone(), self.mail, stop_rx));
         axum::serve(
             listener,
             self.router
@@ -110,6 +120,8 @@ impl App {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
         store.close().await;
         Ok(())
     }

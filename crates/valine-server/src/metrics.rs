@@ -4,6 +4,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -45,6 +46,14 @@ pub struct Metrics {
     pub session_revocations: Family<ReasonLabel, Counter>,
     /// Internal tooling series (PR intelligence, flaky tests).
     pub internal: crate::internal::metrics::InternalMetrics,
+    pub mail_queue_depth: Gauge,
+    pub mail_sent: Counter,
+    pub mail_failed: Counter,
+    pub mail_retries: Counter,
+    pub unverified_write_blocks: Counter,
+    pub resend_rate_limited: Counter,
+    pub verification_rate: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub verification_rate_7d: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl Metrics {
@@ -75,6 +84,46 @@ impl Metrics {
             "Sessions revoked, by reason",
             session_revocations.clone(),
         );
+        let mail_queue_depth = Gauge::default();
+        registry.register(
+            "mail_queue_depth",
+            "Messages waiting in the outbox",
+            mail_queue_depth.clone(),
+        );
+        let mail_sent = Counter::default();
+        registry.register("mail_sent", "Messages delivered", mail_sent.clone());
+        let mail_failed = Counter::default();
+        registry.register("mail_failed", "Messages given up on", mail_failed.clone());
+        let mail_retries = Counter::default();
+        registry.register(
+            "mail_retries",
+            "Delivery attempts that failed and were rescheduled",
+            mail_retries.clone(),
+        );
+        let unverified_write_blocks = Counter::default();
+        registry.register(
+            "unverified_write_blocks",
+            "Content writes refused because the email is not verified (phase 1)",
+            unverified_write_blocks.clone(),
+        );
+        let resend_rate_limited = Counter::default();
+        registry.register(
+            "verification_resend_rate_limited",
+            "Verification resends refused by the rate limit (phase 1)",
+            resend_rate_limited.clone(),
+        );
+        let verification_rate = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "email_verification_rate",
+            "Verified accounts / registered accounts, all time (phase 1)",
+            verification_rate.clone(),
+        );
+        let verification_rate_7d = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "email_verification_rate_7d",
+            "Verified / registered among accounts created in the last 7 days (phase 1)",
+            verification_rate_7d.clone(),
+        );
         let internal = crate::internal::metrics::InternalMetrics::register(&mut registry);
         Metrics {
             registry,
@@ -83,6 +132,14 @@ impl Metrics {
             auth_events,
             session_revocations,
             internal,
+            mail_queue_depth,
+            mail_sent,
+            mail_failed,
+            mail_retries,
+            unverified_write_blocks,
+            resend_rate_limited,
+            verification_rate,
+            verification_rate_7d,
         }
     }
 
@@ -100,6 +157,32 @@ impl Metrics {
                 reason: reason.to_string(),
             })
             .inc();
+    }
+
+    /// Re-reads the outbox depth from the store.
+    pub async fn refresh_mail_depth(&self, store: &valine_store::Store) {
+        if let Ok(n) = store.count_mail("pending").await {
+            self.mail_queue_depth.set(n);
+        }
+    }
+
+    /// Re-reads the database-derived gauges (called on scrape).
+    pub async fn refresh_from_store(&self, store: &valine_store::Store) {
+        self.refresh_mail_depth(store).await;
+        let week_ago = valine_store::now_ms() - 7 * 24 * 3600 * 1000;
+        let ratio = |(registered, verified): (i64, i64)| {
+            if registered == 0 {
+                0.0
+            } else {
+                verified as f64 / registered as f64
+            }
+        };
+        if let Ok(c) = store.verification_counts(i64::MIN).await {
+            self.verification_rate.set(ratio(c));
+        }
+        if let Ok(c) = store.verification_counts(week_ago).await {
+            self.verification_rate_7d.set(ratio(c));
+        }
     }
 
     /// Registers a metric owned by another module (auth, mail, …).

@@ -18,6 +18,8 @@ pub struct AppState {
     /// The OpenAPI document, serialised once at start.
     pub openapi_json: Arc<String>,
     pub auth: Arc<AuthContext>,
+    /// Wakes the mail worker when a message is queued.
+    pub mail_notify: Arc<tokio::sync::Notify>,
 }
 
 /// Keys, token codecs and the password hasher, built once from settings.

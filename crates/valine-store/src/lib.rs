@@ -8,8 +8,10 @@
 //! on both backends.
 
 pub mod api_keys;
+pub mod email_tokens;
 mod error;
 pub mod migrate;
+pub mod outbox;
 mod pool;
 pub mod pr_intel;
 pub mod security_events;

@@ -54,6 +54,8 @@ pub fn all_statements() -> Vec<(&'static str, &'static str, Sql)> {
         ("api_keys", crate::api_keys::ALL),
         ("pr_intel", crate::pr_intel::ALL),
         ("test_results", crate::test_results::ALL),
+        ("email_tokens", crate::email_tokens::ALL),
+        ("outbox", crate::outbox::ALL),
     ] {
         for (name, sql) in list {
             out.push((module, *name, *sql));

@@ -8,7 +8,9 @@ pub mod keys;
 pub mod password;
 pub mod sessions;
 pub mod tokens;
+pub mod two_factor;
 pub mod validate;
+pub mod verification;
 
 /// Constant-time equality for secrets of any length (length itself is not secret here).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {

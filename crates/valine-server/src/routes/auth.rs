@@ -137,7 +137,16 @@ async fn register(
         serde_json::json!({ "sessionId": issued.session_id, "method": "register" }),
     )
     .await?;
+    crate::auth::verification::queue_verification_tx(
+        &state,
+        &mut tx,
+        &user,
+        valine_store::email_tokens::VerificationSource::Registration,
+        now,
+    )
+    .await?;
     valine_store::commit(tx).await?;
+    state.mail_notify.notify_one();
     state.metrics.auth_event(EventType::LoginSucceeded);
     tracing::info!(user_id = %user.id, "account registered");
 

@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 pub mod auth;
+pub mod email;
 pub mod internal;
 pub mod ops;
 pub mod views;
@@ -27,4 +28,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(ops::router())
         .merge(auth::router())
         .merge(internal::router())
+        .merge(email::router())
 }

@@ -73,6 +73,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> Response {
+    state.metrics.refresh_from_store(&state.store).await;
     (
         [(
             header::CONTENT_TYPE,

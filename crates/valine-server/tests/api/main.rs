@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod email;
 mod flaky;
 mod internal_keys;
 mod ops;

@@ -1,0 +1,8 @@
+DROP INDEX mail_outbox_due_idx;
+DROP TABLE mail_outbox;
+DROP INDEX password_reset_tokens_user_id_idx;
+DROP INDEX password_reset_tokens_token_hash_key;
+DROP TABLE password_reset_tokens;
+DROP INDEX email_verification_tokens_user_id_idx;
+DROP INDEX email_verification_tokens_token_hash_key;
+DROP TABLE email_verification_tokens;
