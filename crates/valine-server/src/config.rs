@@ -120,6 +120,8 @@ pub struct Settings {
     pub redis_url: Option<String>,
     pub jwt_secret: Secret,
     pub data_encryption_key: Secret,
+    /// Earlier keys, still accepted for opening values sealed before a rotation.
+    pub data_encryption_old_keys: Vec<Secret>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub refresh_reuse_grace: Duration,
@@ -317,6 +319,17 @@ impl Settings {
             None => generated_secret(&data_dir, "data_encryption_key", "DATA_ENCRYPTION_KEY")?,
         };
 
+        let mut data_encryption_old_keys = Vec::new();
+        if let Some(list) = src.get("DATA_ENCRYPTION_OLD_KEYS") {
+            for k in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                data_encryption_old_keys.push(Secret::new(decode_key(k).ok_or_else(|| {
+                    bad(
+                        "DATA_ENCRYPTION_OLD_KEYS",
+                        "each key must be 32 bytes as 64 hex characters or base64",
+                    )
+                })?));
+            }
+        }
         let frontend_url = src.url("FRONTEND_URL", "http://localhost:5173")?;
         let allowed_origins: Vec<String> = match src.get("ALLOWED_ORIGINS") {
             None => vec![origin_of(&frontend_url)],
@@ -413,6 +426,7 @@ impl Settings {
             redis_url,
             jwt_secret,
             data_encryption_key,
+            data_encryption_old_keys,
             access_token_ttl: Duration::from_secs(src.number(
                 "ACCESS_TOKEN_TTL_SECONDS",
                 900,
@@ -536,6 +550,14 @@ impl Settings {
             ),
             ("JWT_SECRET", "[redacted]".into()),
             ("DATA_ENCRYPTION_KEY", "[redacted]".into()),
+            (
+                "DATA_ENCRYPTION_OLD_KEYS",
+                if self.data_encryption_old_keys.is_empty() {
+                    "(unset)".into()
+                } else {
+                    "[redacted]".into()
+                },
+            ),
             (
                 "ACCESS_TOKEN_TTL_SECONDS",
                 self.access_token_ttl.as_secs().to_string(),

@@ -38,6 +38,11 @@ pub struct ReasonLabel {
     pub reason: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SeverityLabel {
+    pub severity: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
@@ -54,6 +59,13 @@ pub struct Metrics {
     pub resend_rate_limited: Counter,
     pub verification_rate: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub verification_rate_7d: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub sessions_per_user_mean: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub sessions_per_user_p95: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub two_factor_adoption: Gauge<f64, std::sync::atomic::AtomicU64>,
+    /// Schema diffs run, by severity (phase 6).
+    pub schema_diffs: Family<SeverityLabel, Counter>,
+    /// Schema diffs refused because a schema did not parse or validate (phase 6).
+    pub schema_diffs_invalid: Counter,
 }
 
 impl Metrics {
@@ -125,7 +137,40 @@ impl Metrics {
             verification_rate_7d.clone(),
         );
         let internal = crate::internal::metrics::InternalMetrics::register(&mut registry);
+        let schema_diffs = Family::<SeverityLabel, Counter>::default();
+        registry.register(
+            "schema_diffs",
+            "Schema diffs run, by severity: low, medium, high (phase 6)",
+            schema_diffs.clone(),
+        );
+        let schema_diffs_invalid = Counter::default();
+        registry.register(
+            "schema_diffs_invalid",
+            "Schema diffs refused: a schema did not parse or validate (phase 6)",
+            schema_diffs_invalid.clone(),
+        );
+        let sessions_per_user_mean = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "active_sessions_per_user_mean",
+            "Mean live sessions per user with any (phase 2)",
+            sessions_per_user_mean.clone(),
+        );
+        let sessions_per_user_p95 = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "active_sessions_per_user_p95",
+            "95th percentile of live sessions per user (phase 2)",
+            sessions_per_user_p95.clone(),
+        );
+        let two_factor_adoption = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "two_factor_adoption",
+            "Users with 2FA / users with a verified email (phase 2)",
+            two_factor_adoption.clone(),
+        );
         Metrics {
+            sessions_per_user_mean,
+            sessions_per_user_p95,
+            two_factor_adoption,
             registry,
             http_requests,
             http_duration,
@@ -140,7 +185,18 @@ impl Metrics {
             resend_rate_limited,
             verification_rate,
             verification_rate_7d,
+            schema_diffs,
+            schema_diffs_invalid,
         }
+    }
+
+    /// Counts one schema diff by its severity.
+    pub fn schema_diff_run(&self, severity: &str) {
+        self.schema_diffs
+            .get_or_create(&SeverityLabel {
+                severity: severity.to_string(),
+            })
+            .inc();
     }
 
     pub fn auth_event(&self, event: crate::auth::events::EventType) {
@@ -183,6 +239,14 @@ impl Metrics {
         if let Ok(c) = store.verification_counts(week_ago).await {
             self.verification_rate_7d.set(ratio(c));
         }
+        if let Ok((enabled, verified)) = store.two_factor_adoption().await {
+            self.two_factor_adoption.set(ratio((verified, enabled)));
+        }
+        if let Ok(counts) = store.active_sessions_per_user(valine_store::now_ms()).await {
+            let (mean, p95) = mean_p95(counts);
+            self.sessions_per_user_mean.set(mean);
+            self.sessions_per_user_p95.set(p95);
+        }
     }
 
     /// Registers a metric owned by another module (auth, mail, …).
@@ -200,8 +264,33 @@ impl Metrics {
     }
 }
 
+/// Mean and nearest-rank 95th percentile of `values` (0 for none).
+pub fn mean_p95(mut values: Vec<i64>) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    values.sort_unstable();
+    let n = values.len();
+    let mean = values.iter().sum::<i64>() as f64 / n as f64;
+    let rank = ((0.95 * n as f64).ceil() as usize).clamp(1, n);
+    let p95 = values.get(rank - 1).copied().unwrap_or(0) as f64;
+    (mean, p95)
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mean_and_p95() {
+        assert_eq!(super::mean_p95(vec![]), (0.0, 0.0));
+        assert_eq!(super::mean_p95(vec![2]), (2.0, 2.0));
+        let (mean, p95) = super::mean_p95((1..=20).collect());
+        assert_eq!(mean, 10.5);
+        assert_eq!(p95, 19.0);
     }
 }

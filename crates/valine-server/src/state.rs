@@ -27,6 +27,7 @@ pub struct AuthContext {
     pub keys: Keys,
     pub access: AccessTokens,
     pub hasher: Hasher,
+    pub secrets: crate::auth::secretbox::SecretBox,
 }
 
 impl AuthContext {
@@ -38,10 +39,18 @@ impl AuthContext {
             settings.argon2_iterations,
             settings.password_hash_concurrency,
         )?;
+        let old: Vec<Vec<u8>> = settings
+            .data_encryption_old_keys
+            .iter()
+            .map(|k| k.expose().to_vec())
+            .collect();
+        let secrets =
+            crate::auth::secretbox::SecretBox::new(settings.data_encryption_key.expose(), &old);
         Ok(AuthContext {
             keys,
             access,
             hasher,
+            secrets,
         })
     }
 }

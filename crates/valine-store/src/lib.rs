@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod sql;
 pub mod test_results;
 pub mod testing;
+pub mod two_factor;
 pub mod users;
 
 pub use error::StoreError;

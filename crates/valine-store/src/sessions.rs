@@ -67,6 +67,10 @@ crate::statements! {
          u.created_at, u.updated_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2"
     ));
+    ACTIVE_PER_USER = Sql::both(
+        "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1 \
+         GROUP BY user_id",
+    );
     LIVE_GENERATIONS = Sql::both(
         "SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND retired_at IS NULL",
     );
@@ -344,6 +348,15 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(n)
+    }
+
+    /// Live-session counts, one per user who has any (for the phase 2 metrics).
+    pub async fn active_sessions_per_user(&self, now: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(ACTIVE_PER_USER.text(self.backend))
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(n,)| n).collect())
     }
 
     /// How many generations of a session are live (exactly one for a live session).

@@ -56,6 +56,7 @@ pub fn all_statements() -> Vec<(&'static str, &'static str, Sql)> {
         ("test_results", crate::test_results::ALL),
         ("email_tokens", crate::email_tokens::ALL),
         ("outbox", crate::outbox::ALL),
+        ("two_factor", crate::two_factor::ALL),
     ] {
         for (name, sql) in list {
             out.push((module, *name, *sql));

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use sqlx::FromRow;
 
 use crate::sql::Sql;
-use crate::{Store, StoreError, Tx};
+use crate::{Backend, Store, StoreError, Tx};
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER`.
 const MAX_BINDS: usize = 32_766;
@@ -20,6 +20,7 @@ const RESULT_SHARED: usize = 5;
 const RESULT_PER_ROW: usize = 8;
 const ROLLUP_PER_ROW: usize = 9;
 const KEY_PER_ROW: usize = 2;
+const HOT_PER_ROW: usize = 4;
 
 const INSERT_RESULTS_HEAD: &str = "INSERT INTO test_runs (batch_id, run_id, commit_sha, branch, \
      run_at, suite, test_name, status, duration_ms, attempt, retries, file, metadata) VALUES ";
@@ -28,10 +29,16 @@ const UPSERT_ROLLUPS_HEAD: &str = "INSERT INTO test_rollups (suite, test_name, b
 const UPSERT_ROLLUPS_TAIL: &str = " ON CONFLICT (suite, test_name, branch_key, day) DO UPDATE SET \
      total_runs = excluded.total_runs, failed = excluded.failed, \
      retry_passes = excluded.retry_passes, data = excluded.data, updated_at = excluded.updated_at";
-const LOAD_ROLLUPS_HEAD: &str = "WITH k (suite, test_name) AS (VALUES ";
-const LOAD_ROLLUPS_TAIL: &str = ") SELECT r.suite, r.test_name, r.data FROM test_rollups r \
-     JOIN k ON r.suite = k.suite AND r.test_name = k.test_name \
-     WHERE r.branch_key = $1 AND r.day = $2";
+/// A row-value `IN (VALUES …)`: both engines turn the list into a hashed or indexed set
+/// (a join against a `VALUES` CTE made SQLite compare every pair, quadratic in the batch).
+const UPSERT_HOT_HEAD: &str =
+    "INSERT INTO test_hot (suite, test_name, branch_key, last_hot_day) VALUES ";
+const UPSERT_HOT_TAIL: &str = " ON CONFLICT (suite, test_name, branch_key) DO UPDATE SET \
+     last_hot_day = CASE WHEN excluded.last_hot_day > test_hot.last_hot_day \
+     THEN excluded.last_hot_day ELSE test_hot.last_hot_day END";
+const LOAD_ROLLUPS_HEAD: &str = "SELECT suite, test_name, data FROM test_rollups \
+     WHERE branch_key = $1 AND day = $2 AND (suite, test_name) IN (VALUES ";
+const LOAD_ROLLUPS_TAIL: &str = ")";
 
 crate::statements! {
     /// Serialises ingestion on PostgreSQL so rollups are read-modified-written by one
@@ -58,31 +65,31 @@ crate::statements! {
          retry_passes = excluded.retry_passes, data = excluded.data, updated_at = excluded.updated_at"
     ));
     LOAD_ROLLUPS_ONE = Sql::both(concat!(
-        "WITH k (suite, test_name) AS (VALUES ",
+        "SELECT suite, test_name, data FROM test_rollups \
+         WHERE branch_key = $1 AND day = $2 AND (suite, test_name) IN (VALUES ",
         "($3, $4)",
-        ") SELECT r.suite, r.test_name, r.data FROM test_rollups r \
-         JOIN k ON r.suite = k.suite AND r.test_name = k.test_name \
-         WHERE r.branch_key = $1 AND r.day = $2"
+        ")"
     ));
-    /// Rollups of every test that can be a candidate in the window: enough counted runs
-    /// and at least one failure or retry-pass. Tests that never failed are never decoded.
+    UPSERT_HOT_ONE = Sql::both(concat!(
+        "INSERT INTO test_hot (suite, test_name, branch_key, last_hot_day) VALUES ",
+        "($1, $2, $3, $4)",
+        " ON CONFLICT (suite, test_name, branch_key) DO UPDATE SET \
+         last_hot_day = CASE WHEN excluded.last_hot_day > test_hot.last_hot_day \
+         THEN excluded.last_hot_day ELSE test_hot.last_hot_day END"
+    ));
+    /// Rollups in the window of every test that failed or passed on a retry in it (on
+    /// any branch). Never-failing tests, the vast majority, are never read.
     WINDOW_ALL = Sql::both(
-        "WITH hot AS (SELECT suite, test_name FROM test_rollups WHERE day >= $1 \
-         GROUP BY suite, test_name \
-         HAVING CAST(SUM(total_runs) AS BIGINT) >= $2 \
-         AND CAST(SUM(failed) + SUM(retry_passes) AS BIGINT) > 0) \
-         SELECT r.suite, r.test_name, r.branch_key, r.day, r.data FROM test_rollups r \
-         JOIN hot ON r.suite = hot.suite AND r.test_name = hot.test_name \
-         WHERE r.day >= $1 ORDER BY r.suite, r.test_name, r.day, r.branch_key",
+        "SELECT r.suite, r.test_name, r.branch_key, r.day, r.data \
+         FROM (SELECT DISTINCT suite, test_name FROM test_hot WHERE last_hot_day >= $1) h \
+         JOIN test_rollups r ON r.suite = h.suite AND r.test_name = h.test_name \
+         WHERE r.day >= $1",
     );
     WINDOW_BRANCH = Sql::both(
-        "WITH hot AS (SELECT suite, test_name FROM test_rollups \
-         WHERE day >= $1 AND branch_key = $3 GROUP BY suite, test_name \
-         HAVING CAST(SUM(total_runs) AS BIGINT) >= $2 \
-         AND CAST(SUM(failed) + SUM(retry_passes) AS BIGINT) > 0) \
-         SELECT r.suite, r.test_name, r.branch_key, r.day, r.data FROM test_rollups r \
-         JOIN hot ON r.suite = hot.suite AND r.test_name = hot.test_name \
-         WHERE r.day >= $1 AND r.branch_key = $3 ORDER BY r.suite, r.test_name, r.day",
+        "SELECT r.suite, r.test_name, r.branch_key, r.day, r.data \
+         FROM test_hot h JOIN test_rollups r ON r.suite = h.suite \
+         AND r.test_name = h.test_name AND r.branch_key = h.branch_key \
+         WHERE h.branch_key = $2 AND h.last_hot_day >= $1 AND r.day >= $1",
     );
     HISTORY = Sql::both(
         "SELECT id, suite, test_name, status, duration_ms, attempt, run_id, commit_sha, \
@@ -177,8 +184,18 @@ pub struct TestIngestTotals {
 }
 
 /// `($first, $first+1, …)` tuples, `rows` of them, `per_row` placeholders each, after an
-/// optional fixed prefix of shared placeholders.
-fn tuples(out: &mut String, rows: usize, shared: &[usize], first: usize, per_row: usize) {
+/// optional fixed prefix of shared placeholders. With `anonymous`, every placeholder is a
+/// bare `?` (the caller then binds the shared values again for each row): SQLite looks up
+/// a numbered parameter's name by a linear scan, which made binding 32,000 `$N`
+/// parameters quadratic (seconds per statement); anonymous ones are bound by position.
+fn tuples(
+    out: &mut String,
+    rows: usize,
+    shared: &[usize],
+    first: usize,
+    per_row: usize,
+    anonymous: bool,
+) {
     let mut next = first;
     for r in 0..rows {
         if r > 0 {
@@ -187,11 +204,19 @@ fn tuples(out: &mut String, rows: usize, shared: &[usize], first: usize, per_row
         out.push('(');
         let mut sep = "";
         for s in shared {
-            let _ = write!(out, "{sep}${s}");
+            if anonymous {
+                let _ = write!(out, "{sep}?");
+            } else {
+                let _ = write!(out, "{sep}${s}");
+            }
             sep = ", ";
         }
         for _ in 0..per_row {
-            let _ = write!(out, "{sep}${next}");
+            if anonymous {
+                let _ = write!(out, "{sep}?");
+            } else {
+                let _ = write!(out, "{sep}${next}");
+            }
             sep = ", ";
             next += 1;
         }
@@ -241,7 +266,12 @@ impl Store {
         b: &NewTestBatch<'_>,
         results: &[NewTestResult<'_>],
     ) -> Result<(), StoreError> {
-        let per_chunk = chunk_rows(RESULT_SHARED, RESULT_PER_ROW);
+        let anonymous = self.backend == Backend::Sqlite;
+        let per_chunk = if anonymous {
+            chunk_rows(0, RESULT_SHARED + RESULT_PER_ROW)
+        } else {
+            chunk_rows(RESULT_SHARED, RESULT_PER_ROW)
+        };
         for chunk in results.chunks(per_chunk) {
             let mut sql = String::with_capacity(INSERT_RESULTS_HEAD.len() + chunk.len() * 48);
             sql.push_str(INSERT_RESULTS_HEAD);
@@ -251,14 +281,26 @@ impl Store {
                 &[1, 2, 3, 4, 5],
                 RESULT_SHARED + 1,
                 RESULT_PER_ROW,
+                anonymous,
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(b.id)
-                .bind(b.run_id)
-                .bind(b.commit_sha)
-                .bind(b.branch)
-                .bind(b.run_at);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            if !anonymous {
+                q = q
+                    .bind(b.id)
+                    .bind(b.run_id)
+                    .bind(b.commit_sha)
+                    .bind(b.branch)
+                    .bind(b.run_at);
+            }
             for r in chunk {
+                if anonymous {
+                    q = q
+                        .bind(b.id)
+                        .bind(b.run_id)
+                        .bind(b.commit_sha)
+                        .bind(b.branch)
+                        .bind(b.run_at);
+                }
                 q = q
                     .bind(r.suite)
                     .bind(r.test_name)
@@ -284,9 +326,14 @@ impl Store {
     ) -> Result<Vec<StoredRollup>, StoreError> {
         let mut out = Vec::new();
         for chunk in keys.chunks(chunk_rows(2, KEY_PER_ROW)) {
+            let anonymous = self.backend == Backend::Sqlite;
             let mut sql = String::with_capacity(LOAD_ROLLUPS_HEAD.len() + chunk.len() * 16);
-            sql.push_str(LOAD_ROLLUPS_HEAD);
-            tuples(&mut sql, chunk.len(), &[], 3, KEY_PER_ROW);
+            if anonymous {
+                sql.push_str(&LOAD_ROLLUPS_HEAD.replace("$1", "?").replace("$2", "?"));
+            } else {
+                sql.push_str(LOAD_ROLLUPS_HEAD);
+            }
+            tuples(&mut sql, chunk.len(), &[], 3, KEY_PER_ROW, anonymous);
             sql.push_str(LOAD_ROLLUPS_TAIL);
             let mut q = sqlx::query_as::<_, StoredRollup>(sqlx::AssertSqlSafe(sql))
                 .bind(branch_key)
@@ -309,7 +356,8 @@ impl Store {
         for chunk in rows.chunks(chunk_rows(0, ROLLUP_PER_ROW)) {
             let mut sql = String::with_capacity(UPSERT_ROLLUPS_HEAD.len() + chunk.len() * 56);
             sql.push_str(UPSERT_ROLLUPS_HEAD);
-            tuples(&mut sql, chunk.len(), &[], 1, ROLLUP_PER_ROW);
+            let anonymous = self.backend == Backend::Sqlite;
+            tuples(&mut sql, chunk.len(), &[], 1, ROLLUP_PER_ROW, anonymous);
             sql.push_str(UPSERT_ROLLUPS_TAIL);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for r in chunk {
@@ -329,19 +377,40 @@ impl Store {
         Ok(())
     }
 
-    /// Rollup buckets from `from_day` on of tests that can be candidates, ordered by
-    /// test, then day (then branch), ready to be merged.
+    /// Marks tests as having failed (or retry-passed) on `branch_key` on `day`.
+    pub async fn mark_hot(
+        &self,
+        tx: &mut Tx,
+        branch_key: &str,
+        day: i64,
+        tests: &[(&str, &str)],
+    ) -> Result<(), StoreError> {
+        let anonymous = self.backend == Backend::Sqlite;
+        for chunk in tests.chunks(chunk_rows(0, HOT_PER_ROW)) {
+            let mut sql = String::with_capacity(UPSERT_HOT_HEAD.len() + chunk.len() * 24);
+            sql.push_str(UPSERT_HOT_HEAD);
+            tuples(&mut sql, chunk.len(), &[], 1, HOT_PER_ROW, anonymous);
+            sql.push_str(UPSERT_HOT_TAIL);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (suite, name) in chunk {
+                q = q.bind(*suite).bind(*name).bind(branch_key).bind(day);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Rollup buckets from `from_day` on of every test that failed or retry-passed in
+    /// that window (on `branch_key`, or on any branch), in no particular order.
     pub async fn rollups_in_window(
         &self,
         from_day: i64,
         branch_key: Option<&str>,
-        min_runs: i64,
     ) -> Result<Vec<WindowRollup>, StoreError> {
         let rows = match branch_key {
             Some(branch) => {
                 sqlx::query_as(WINDOW_BRANCH.text(self.backend))
                     .bind(from_day)
-                    .bind(min_runs)
                     .bind(branch)
                     .fetch_all(&self.pool)
                     .await?
@@ -349,7 +418,6 @@ impl Store {
             None => {
                 sqlx::query_as(WINDOW_ALL.text(self.backend))
                     .bind(from_day)
-                    .bind(min_runs)
                     .fetch_all(&self.pool)
                     .await?
             }

@@ -16,6 +16,7 @@ pub struct Keys {
     pub csrf: Vec<u8>,
     pub upload: Vec<u8>,
     pub challenge: Vec<u8>,
+    pub backup: Vec<u8>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -32,6 +33,7 @@ impl Keys {
             csrf: derive(root, b"valine/csrf/v1"),
             upload: derive(root, b"valine/upload/v1"),
             challenge: derive(root, b"valine/2fa-challenge/v1"),
+            backup: derive(root, b"valine/backup-code/v1"),
         }
     }
 }

@@ -181,8 +181,10 @@ pub struct LoginResponse {
 /// Logs in with email (or username) and password. Unknown account and wrong password are
 /// indistinguishable, including in timing.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse),
-              (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = LoginResponse,
+               description = "Logged in; or, for a 2FA account, a `TwoFactorChallenge`"),
+              (status = 401, body = crate::error::ErrorBody)),
+    )]
 async fn login(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -231,8 +233,28 @@ async fn login(
             .update_password_hash(&user.id, &new_hash, valine_store::now_ms())
             .await?;
     }
+    if state.settings.two_factor_enabled && user.two_factor_enabled() {
+        // The password was right, but it is only the first factor: no session, no cookies.
+        let (challenge_token, expires_in) =
+            crate::auth::two_factor::start_challenge(&state, &user).await?;
+        return Ok(Json(TwoFactorChallenge {
+            requires_two_factor: true,
+            challenge_token,
+            expires_in,
+        })
+        .into_response());
+    }
     let issued = auth_sessions::start(&state, &user, &client, "password").await?;
     Ok(login_response(&state, &user, &issued))
+}
+
+/// A 2FA account's login answer: complete it with `POST /auth/2fa/verify`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TwoFactorChallenge {
+    requires_two_factor: bool,
+    challenge_token: String,
+    expires_in: i64,
 }
 
 /// The full login response with cookies (also used by 2FA verification).

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod email;
 pub mod internal;
 pub mod ops;
+pub mod two_factor;
 pub mod views;
 
 #[derive(OpenApi)]
@@ -18,7 +19,7 @@ pub mod views;
         title = "Valine API",
         description = "Accounts and delivery intelligence for a creative-professionals network."
     ),
-    components(schemas(crate::error::ErrorBody))
+    components(schemas(crate::error::ErrorBody, crate::routes::auth::TwoFactorChallenge))
 )]
 struct ApiDoc;
 
@@ -29,4 +30,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(internal::router())
         .merge(email::router())
+        .merge(two_factor::router())
 }

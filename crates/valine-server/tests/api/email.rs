@@ -431,3 +431,22 @@ async fn forgot_and_reset_password() {
         assert_error(reuse, 400, "VALIDATION_FAILED").await;
     }
 }
+
+/// Requests a password reset for `email` and returns the token from the `.eml` file.
+pub async fn reset_token_for(app: &TestApp, email: &str) -> String {
+    let outbox = app.state.settings.mail_outbox_dir.clone();
+    let resp = raw_client()
+        .post(app.url("/auth/forgot-password"))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let message = wait_for("reset mail", 10, || {
+        read_dir_texts(&outbox, Some("eml"))
+            .into_iter()
+            .find(|m| m.contains("reset-password?token="))
+    })
+    .await;
+    token_from(&message, "reset-password")
+}

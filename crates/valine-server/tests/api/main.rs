@@ -12,4 +12,6 @@ mod internal_keys;
 mod ops;
 mod pr_intel;
 mod robustness;
+mod schema;
 mod secrets;
+mod two_factor;
