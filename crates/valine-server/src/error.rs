@@ -52,6 +52,12 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unprocessable(String),
+    /// A 422 that points into the input (e.g. a schema's line and column).
+    #[error("{message}")]
+    UnprocessableAt {
+        message: String,
+        details: FieldErrors,
+    },
     #[error("Too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("Internal server error")]
@@ -94,7 +100,7 @@ impl ApiError {
             Conflict(_) => StatusCode::CONFLICT,
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Unprocessable(_) | UnprocessableAt { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -119,7 +125,7 @@ impl ApiError {
             Conflict(_) => "CONFLICT",
             PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
-            Unprocessable(_) => "UNPROCESSABLE",
+            Unprocessable(_) | UnprocessableAt { .. } => "UNPROCESSABLE",
             RateLimited { .. } => "RATE_LIMITED",
             Internal(_) => "INTERNAL",
         }
@@ -154,7 +160,9 @@ impl IntoResponse for ApiError {
             );
         }
         let (details, retry_after) = match &self {
-            ApiError::Validation { details, .. } => (Some(details.clone()), None),
+            ApiError::Validation { details, .. } | ApiError::UnprocessableAt { details, .. } => {
+                (Some(details.clone()), None)
+            }
             ApiError::RateLimited { retry_after_secs } => (None, Some(*retry_after_secs)),
             _ => (None, None),
         };

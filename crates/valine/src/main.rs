@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 mod internal_cli;
+mod schema_cli;
 
 use clap::{Parser, Subcommand};
 use valine_server::config::{Settings, Source};
@@ -40,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         action: internal_cli::TestsAction,
     },
+    /// Prisma schema-migration risk, offline (no configuration or database needed).
+    Schema {
+        #[command(subcommand)]
+        action: schema_cli::SchemaAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -57,7 +63,23 @@ enum MigrateAction {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap's own exit code for a usage error is 2, which `schema diff` reserves for "threshold
+    // met": a mistyped flag in CI must read as an error (1), not as a risky migration.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    // `schema diff` is pure computation for CI: no settings, no runtime, no database.
+    if let Command::Schema { action } = cli.command {
+        return schema_cli::run(action);
+    }
     // `tests upload` runs in CI jobs against a remote server: it needs no local settings
     // (loading them would create development secrets in the job's working directory).
     if let Command::Tests { action } = cli.command {
@@ -106,6 +128,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Migrate { action } => migrate(settings, action).await,
         Command::ApiKey { action } => internal_cli::api_key(settings, action).await,
         Command::Tests { action } => internal_cli::tests(action).await,
+        Command::Schema { action } => Ok(schema_cli::run(action)),
         Command::Config => {
             for (name, value) in settings.describe() {
                 println!("{name}={value}");

@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod metrics;
 pub mod pr_intel;
+pub mod schema;
 pub mod stats;
 pub mod tests;
 

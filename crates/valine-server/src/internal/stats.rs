@@ -35,12 +35,25 @@ pub struct Phase5 {
     pub current_broken_tests: u64,
 }
 
+/// Phase 6: schema migration risk. Counted from the audit log, so every instance agrees.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Phase6 {
+    /// Diffs analysed (every severity).
+    pub diffs_run: i64,
+    /// Diffs per severity (`low`, `medium`, `high`; zero when none).
+    pub diffs_by_severity: BTreeMap<String, i64>,
+    /// Diffs refused with 422 because a schema did not parse or validate.
+    pub invalid_schemas: i64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub generated_at: String,
     pub phase4: Phase4,
     pub phase5: Phase5,
+    pub phase6: Phase6,
 }
 
 pub async fn phase4(state: &AppState) -> ApiResult<Phase4> {
@@ -76,10 +89,27 @@ pub async fn phase5(state: &AppState) -> ApiResult<Phase5> {
     })
 }
 
+pub async fn phase6(state: &AppState) -> ApiResult<Phase6> {
+    use super::schema::{INVALID_EVENT, SEVERITIES, severity_event};
+    let mut diffs_by_severity = BTreeMap::new();
+    let mut diffs_run = 0;
+    for severity in SEVERITIES {
+        let n = state.store.count_events(&severity_event(severity)).await?;
+        diffs_run += n;
+        diffs_by_severity.insert(severity.as_str().to_string(), n);
+    }
+    Ok(Phase6 {
+        diffs_run,
+        diffs_by_severity,
+        invalid_schemas: state.store.count_events(INVALID_EVENT).await?,
+    })
+}
+
 pub async fn collect(state: &AppState) -> ApiResult<Stats> {
     Ok(Stats {
         generated_at: crate::timefmt::iso(valine_store::now_ms()),
         phase4: phase4(state).await?,
         phase5: phase5(state).await?,
+        phase6: phase6(state).await?,
     })
 }
