@@ -167,6 +167,15 @@ pub struct Settings {
     /// starving the blocking pool and every other request.
     pub password_hash_concurrency: usize,
     pub request_timeout: Duration,
+    /// Rate-limit tiers (SPEC §7), `N/SECONDS`.
+    pub rate_limit_auth: crate::ratelimit::Rule,
+    pub rate_limit_write: crate::ratelimit::Rule,
+    pub rate_limit_read: crate::ratelimit::Rule,
+    /// Per-account login throttle: consecutive failures per 15 minutes, failures per hour.
+    pub login_failures_short: crate::ratelimit::Rule,
+    pub login_failures_long: crate::ratelimit::Rule,
+    /// Prefix of every Redis key Valine writes (tests isolate themselves with it).
+    pub redis_key_prefix: String,
 }
 
 /// Where settings come from: the process environment merged over `.env`, or a map (tests).
@@ -243,6 +252,16 @@ impl Source {
                 Ok(n)
             }
         }
+    }
+
+    fn rule(
+        &self,
+        var: &'static str,
+        default: &str,
+    ) -> Result<crate::ratelimit::Rule, ConfigError> {
+        let v = self.string(var, default);
+        crate::ratelimit::Rule::parse(&v)
+            .ok_or_else(|| bad(var, format!("expected N/SECONDS (e.g. 10/900), got {v:?}")))
     }
 
     fn url(&self, var: &'static str, default: &str) -> Result<String, ConfigError> {
@@ -512,8 +531,20 @@ impl Settings {
                 1,
                 3600,
             )?),
+            rate_limit_auth: src.rule("RATE_LIMIT_AUTH", "10/900")?,
+            rate_limit_write: src.rule("RATE_LIMIT_WRITE", "100/3600")?,
+            rate_limit_read: src.rule("RATE_LIMIT_READ", "1000/3600")?,
+            login_failures_short: src.rule("LOGIN_FAILURES_SHORT", "10/900")?,
+            login_failures_long: src.rule("LOGIN_FAILURES_LONG", "100/3600")?,
+            redis_key_prefix: src.string("REDIS_KEY_PREFIX", "valine:rl:"),
             data_dir,
         })
+    }
+
+    /// The origin (`scheme://host[:port]`) of `PUBLIC_URL`: the server's own pages are
+    /// never cross-site.
+    pub fn public_origin(&self) -> String {
+        origin_of(&self.public_url)
     }
 
     pub fn is_production(&self) -> bool {
@@ -528,6 +559,7 @@ impl Settings {
             None => "(unset)".to_string(),
         };
         let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "(unset)".to_string());
+        let rule = |r: &crate::ratelimit::Rule| format!("{}/{}", r.max, r.window.as_secs());
         vec![
             (
                 "APP_ENV",
@@ -663,6 +695,12 @@ impl Settings {
                 "REQUEST_TIMEOUT_SECONDS",
                 self.request_timeout.as_secs().to_string(),
             ),
+            ("RATE_LIMIT_AUTH", rule(&self.rate_limit_auth)),
+            ("RATE_LIMIT_WRITE", rule(&self.rate_limit_write)),
+            ("RATE_LIMIT_READ", rule(&self.rate_limit_read)),
+            ("LOGIN_FAILURES_SHORT", rule(&self.login_failures_short)),
+            ("LOGIN_FAILURES_LONG", rule(&self.login_failures_long)),
+            ("REDIS_KEY_PREFIX", self.redis_key_prefix.clone()),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod http;
 pub mod internal;
 pub mod mail;
 pub mod metrics;
+pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
@@ -53,12 +54,23 @@ pub async fn build_app_with(settings: Settings, extra: Router<AppState>) -> anyh
         store.migrate_up().await?;
     }
     let auth = Arc::new(state::AuthContext::new(&settings)?);
+    let metrics = Metrics::new();
+    let redis = match &settings.redis_url {
+        Some(url) => Some(Arc::new(
+            ratelimit::redis_store::RedisStore::new(url, &settings.redis_key_prefix)
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+        )),
+        None => None,
+    };
+    let limiter = ratelimit::Limiter::new(redis.clone(), metrics.rate_limit_fallbacks.clone());
     let state = AppState {
         auth,
         mail_notify: Arc::new(tokio::sync::Notify::new()),
         settings: Arc::new(settings),
         store,
-        metrics: Arc::new(Metrics::new()),
+        metrics: Arc::new(metrics),
+        limiter,
+        redis,
         openapi_json: Arc::new(serde_json::to_string(&openapi())?),
     };
     let mail = mail::transport(&state.settings)?;
@@ -89,6 +101,8 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             settings.request_timeout,
         ))
         .layer(CatchPanicLayer::custom(http::errors::panic_response))
+        .layer(from_fn_with_state(state.clone(), http::csrf::layer))
+        .layer(from_fn_with_state(state.clone(), http::rate_limit::layer))
         .layer(http::headers::cors(&settings.allowed_origins))
         .layer(from_fn_with_state(
             state.clone(),

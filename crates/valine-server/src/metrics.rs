@@ -62,6 +62,10 @@ pub struct Metrics {
     pub sessions_per_user_mean: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub sessions_per_user_p95: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub two_factor_adoption: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub rate_limit_hits: Family<TypeLabel, Counter>,
+    pub rate_limit_fallbacks: Counter,
+    pub csrf_rejections: Family<ReasonLabel, Counter>,
+    pub csrf_check_duration: Histogram,
     /// Schema diffs run, by severity (phase 6).
     pub schema_diffs: Family<SeverityLabel, Counter>,
     /// Schema diffs refused because a schema did not parse or validate (phase 6).
@@ -167,7 +171,35 @@ impl Metrics {
             "Users with 2FA / users with a verified email (phase 2)",
             two_factor_adoption.clone(),
         );
+        let rate_limit_hits = Family::<TypeLabel, Counter>::default();
+        registry.register(
+            "rate_limit_hits",
+            "Requests refused by a rate limit, by tier",
+            rate_limit_hits.clone(),
+        );
+        let rate_limit_fallbacks = Counter::default();
+        registry.register(
+            "rate_limit_store_fallbacks",
+            "Rate-limit checks that fell back to the in-process store because Redis failed",
+            rate_limit_fallbacks.clone(),
+        );
+        let csrf_rejections = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "csrf_rejections",
+            "Requests refused by the CSRF layer, by reason (phase 3)",
+            csrf_rejections.clone(),
+        );
+        let csrf_check_duration = Histogram::new(exponential_buckets(0.000_005, 2.0, 16));
+        registry.register(
+            "csrf_check_duration_seconds",
+            "Time spent in the CSRF check (phase 3)",
+            csrf_check_duration.clone(),
+        );
         Metrics {
+            rate_limit_hits,
+            rate_limit_fallbacks,
+            csrf_rejections,
+            csrf_check_duration,
             sessions_per_user_mean,
             sessions_per_user_p95,
             two_factor_adoption,
@@ -203,6 +235,22 @@ impl Metrics {
         self.auth_events
             .get_or_create(&TypeLabel {
                 r#type: event.as_str().to_string(),
+            })
+            .inc();
+    }
+
+    pub fn rate_limited(&self, tier: &str) {
+        self.rate_limit_hits
+            .get_or_create(&TypeLabel {
+                r#type: tier.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn csrf_rejected(&self, reason: &str) {
+        self.csrf_rejections
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
             })
             .inc();
     }

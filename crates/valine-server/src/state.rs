@@ -20,6 +20,9 @@ pub struct AppState {
     pub auth: Arc<AuthContext>,
     /// Wakes the mail worker when a message is queued.
     pub mail_notify: Arc<tokio::sync::Notify>,
+    pub limiter: crate::ratelimit::Limiter,
+    /// The shared Redis, when configured (rate limits; `/ready` pings it).
+    pub redis: Option<Arc<crate::ratelimit::redis_store::RedisStore>>,
 }
 
 /// Keys, token codecs and the password hasher, built once from settings.

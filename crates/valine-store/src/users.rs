@@ -148,6 +148,17 @@ impl Store {
         Ok(())
     }
 
+    /// Marks the email verified (no-op if it already is). Returns whether it changed.
+    pub async fn mark_email_verified(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        Ok(sqlx::query(MARK_VERIFIED.text(self.backend))
+            .bind(id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            > 0)
+    }
+
     pub async fn count_users(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as(COUNT.text(self.backend))
             .fetch_one(&self.pool)

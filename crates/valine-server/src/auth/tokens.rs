@@ -68,6 +68,16 @@ impl AccessTokens {
         Ok((token, claims.exp))
     }
 
+    /// The session of a correctly signed access token even if it has expired (CSRF checks
+    /// need the session of a browser whose access token just ran out).
+    pub fn session_id_ignoring_expiry(&self, token: &str) -> Option<String> {
+        let mut validation = self.validation.clone();
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["sub", "iss", "aud"]);
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation).ok()?;
+        (data.claims.typ == ACCESS).then_some(data.claims.sid)
+    }
+
     /// Verifies signature, algorithm, issuer, audience, expiry and type.
     pub fn verify(&self, token: &str) -> Option<AccessClaims> {
         let data =

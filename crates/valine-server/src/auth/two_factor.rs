@@ -186,6 +186,19 @@ pub async fn check_code(
     client: &ClientInfo,
     during: &str,
 ) -> Result<(), ApiError> {
+    // Per-user limit on wrong codes (a security control: on even when the rate-limit
+    // tiers are off). Every 2FA endpoint checks codes through here.
+    let throttle = format!("2fa-fail:{}", user.id);
+    if let Some(over) = state
+        .limiter
+        .over(&throttle, state.settings.login_failures_short)
+        .await
+    {
+        state.metrics.rate_limited("two_factor_user");
+        return Err(ApiError::RateLimited {
+            retry_after_secs: over.retry_after_secs(valine_store::now_ms()),
+        });
+    }
     let row = state.store.two_factor(&user.id).await?;
     let Some(sealed) = row.and_then(|r| r.secret_enc) else {
         return Err(ApiError::InvalidTwoFactorCode);
@@ -219,6 +232,10 @@ pub async fn check_code(
     if ok {
         Ok(())
     } else {
+        state
+            .limiter
+            .check(&throttle, state.settings.login_failures_short)
+            .await;
         failed(state, user, client, during).await?;
         Err(ApiError::InvalidTwoFactorCode)
     }

@@ -194,8 +194,35 @@ async fn login(
     if login.is_empty() || req.password.is_empty() || req.password.chars().count() > 1024 {
         return Err(ApiError::InvalidCredentials);
     }
-    let Some(user) = state.store.user_by_login(&login).await? else {
+    let user = state.store.user_by_login(&login).await?;
+    // Per-account throttle (ASVS V2.2.1), on even when the rate-limit tiers are off: past
+    // the limit every attempt for the account is refused, right password or not, until
+    // the window passes. Unknown accounts are throttled by the login string alike.
+    let account = match &user {
+        Some(u) => format!("login-fail:{}", u.id),
+        None => format!("login-fail:unknown:{login}"),
+    };
+    let (short_key, long_key) = (format!("{account}:short"), format!("{account}:long"));
+    let s = &state.settings;
+    for (key, rule) in [
+        (&short_key, s.login_failures_short),
+        (&long_key, s.login_failures_long),
+    ] {
+        if let Some(over) = state.limiter.over(key, rule).await {
+            state.metrics.rate_limited("login_account");
+            return Ok(crate::http::rate_limit::too_many(over));
+        }
+    }
+    let note_failure = || async {
+        state
+            .limiter
+            .check(&short_key, s.login_failures_short)
+            .await;
+        state.limiter.check(&long_key, s.login_failures_long).await;
+    };
+    let Some(user) = user else {
         state.auth.hasher.verify_dummy(&req.password).await?;
+        note_failure().await;
         events::record(
             &state,
             None,
@@ -212,6 +239,7 @@ async fn login(
         .verify(&req.password, &user.password_hash)
         .await?;
     if !verified.ok {
+        note_failure().await;
         events::record(
             &state,
             Some(&user.id),
@@ -222,6 +250,8 @@ async fn login(
         .await?;
         return Err(ApiError::InvalidCredentials);
     }
+    // "Consecutive" failures: a success starts the short window over.
+    state.limiter.reset(&short_key).await;
     if verified.needs_rehash {
         let new_hash = state
             .auth

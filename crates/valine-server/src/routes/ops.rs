@@ -49,7 +49,11 @@ async fn ready(State(state): State<AppState>) -> Response {
         .await
         .map(|r| r.is_ok())
         .unwrap_or(false);
-    let (status, body) = if db_ok {
+    let redis_ok = match &state.redis {
+        Some(r) => r.ping().await,
+        None => true,
+    };
+    let (status, body) = if db_ok && redis_ok {
         (
             StatusCode::OK,
             Readiness {
@@ -62,7 +66,7 @@ async fn ready(State(state): State<AppState>) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             Readiness {
                 status: "unavailable",
-                database: "unreachable",
+                database: if db_ok { "ok" } else { "unreachable" },
             },
         )
     };

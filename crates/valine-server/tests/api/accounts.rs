@@ -197,7 +197,7 @@ async fn refresh_rotates_and_reuse_after_grace_kills_the_session() {
             .start()
             .await;
         let s0 = app.register("rotator").await;
-        let r1 = app.refresh_with(&s0.refresh).await;
+        let r1 = app.refresh_with(&s0).await;
         assert_eq!(r1.status(), 200);
         let s1 = crate::support::Session::from_response(&r1, s0.user_id.clone());
         let body: serde_json::Value = r1.json().await.unwrap();
@@ -206,12 +206,12 @@ async fn refresh_rotates_and_reuse_after_grace_kills_the_session() {
         assert_eq!(s1.sid(), s0.sid(), "same session");
 
         // Inside the grace window the old token only fails; nothing is revoked.
-        let racing = app.refresh_with(&s0.refresh).await;
+        let racing = app.refresh_with(&s0).await;
         assert_error(racing, 401, "UNAUTHORIZED").await;
         assert_eq!(app.me_status(&s1).await, 200);
 
         tokio::time::sleep(Duration::from_millis(1300)).await;
-        let reused = app.refresh_with(&s0.refresh).await;
+        let reused = app.refresh_with(&s0).await;
         assert_eq!(
             set_cookies(&reused)
                 .get("refresh_token")
@@ -222,7 +222,7 @@ async fn refresh_rotates_and_reuse_after_grace_kills_the_session() {
         // The newest refresh token and the session's access tokens are dead too.
         assert_eq!(app.me_status(&s1).await, 401, "{db:?}");
         assert_eq!(app.me_status(&s0).await, 401);
-        assert_error(app.refresh_with(&s1.refresh).await, 401, "UNAUTHORIZED").await;
+        assert_error(app.refresh_with(&s1).await, 401, "UNAUTHORIZED").await;
 
         // The event is in the user's trail.
         let s2 = app.login("rotator", PASSWORD).await;
@@ -249,7 +249,7 @@ async fn concurrent_refreshes_with_one_token_succeed_once() {
     for db in backends() {
         let app = Spawn::new(db).start().await;
         let s = app.register("racer").await;
-        let futures = (0..20).map(|_| app.refresh_with(&s.refresh));
+        let futures = (0..20).map(|_| app.refresh_with(&s));
         let results = futures::future::join_all(futures).await;
         let ok = results.iter().filter(|r| r.status() == 200).count();
         assert_eq!(ok, 1, "{db:?}: exactly one refresh wins");
@@ -263,7 +263,15 @@ async fn concurrent_refreshes_with_one_token_succeed_once() {
         // The winner's new token works.
         let winner = results.iter().find(|r| r.status() == 200).unwrap();
         let new_refresh = set_cookies(winner)["refresh_token"].clone();
-        assert_eq!(app.refresh_with(&new_refresh).await.status(), 200);
+        assert_eq!(
+            app.refresh_with(&crate::support::Session {
+                refresh: new_refresh,
+                ..s.clone()
+            })
+            .await
+            .status(),
+            200
+        );
     }
 }
 
@@ -391,7 +399,7 @@ async fn change_password_revokes_the_other_sessions() {
         assert_eq!(ok.status(), 200);
         assert_eq!(app.me_status(&s1).await, 200, "current session kept");
         assert_eq!(app.me_status(&s2).await, 401, "other session revoked");
-        assert_error(app.refresh_with(&s2.refresh).await, 401, "UNAUTHORIZED").await;
+        assert_error(app.refresh_with(&s2).await, 401, "UNAUTHORIZED").await;
         // Old password no longer works; the new one does.
         let old = raw_client()
             .post(app.url("/auth/login"))
@@ -468,7 +476,13 @@ async fn bad_and_missing_tokens_are_401() {
             .unwrap();
         assert_error(resp, 401, "UNAUTHORIZED").await;
     }
-    assert_error(app.refresh_with("never-issued").await, 401, "UNAUTHORIZED").await;
+    assert_error(
+        app.refresh_with(&crate::support::Session::refresh_only("never-issued"))
+            .await,
+        401,
+        "UNAUTHORIZED",
+    )
+    .await;
     let none = raw_client()
         .post(app.url("/auth/refresh"))
         .header("origin", "http://app.test")

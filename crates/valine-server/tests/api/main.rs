@@ -6,11 +6,13 @@
 mod support;
 
 mod accounts;
+mod csrf;
 mod email;
 mod flaky;
 mod internal_keys;
 mod ops;
 mod pr_intel;
+mod rate_limits;
 mod robustness;
 mod schema;
 mod secrets;

@@ -30,17 +30,28 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
-// current_thread: the server runs on this thread, so the thread-local subscriber sees
-// every log line it writes.
-#[tokio::test(flavor = "current_thread")]
+/// A process-wide subscriber writing into a buffer. Global rather than thread-local:
+/// tracing caches per-callsite interest process-wide, so a thread-local subscriber could miss
+/// events whose callsites another test's thread registered first.
+fn captured_logs() -> Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .json()
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in the test binary");
+        logs
+    })
+    .clone()
+}
+
+#[tokio::test]
 async fn no_secret_in_logs_responses_or_events() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .json()
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = captured_logs();
 
     let app = TestApp::sqlite().await;
     let mut bodies = Vec::new();
@@ -72,14 +83,14 @@ async fn no_secret_in_logs_responses_or_events() {
     secrets.push("a-wrong-password-here".into());
     bodies.push(bad.text().await.unwrap());
 
-    let r = app.refresh_with(&s.refresh).await;
+    let r = app.refresh_with(&s).await;
     let c = set_cookies(&r);
     secrets.push(c["refresh_token"].clone());
     access_tokens.push(c["access_token"].clone());
     let s2 = crate::support::Session::from_response(&r, String::new());
     bodies.push(r.text().await.unwrap());
     // Reuse after the grace window would revoke; inside it just fails — either way no leak.
-    bodies.push(app.refresh_with(&s.refresh).await.text().await.unwrap());
+    bodies.push(app.refresh_with(&s).await.text().await.unwrap());
 
     let cp = app
         .as_bearer(Method::POST, "/auth/change-password", &s2)

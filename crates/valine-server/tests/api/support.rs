@@ -73,6 +73,11 @@ impl Spawn {
             ("ARGON2_MEMORY_KIB".into(), "64".into()),
             ("ARGON2_ITERATIONS".into(), "1".into()),
             ("FRONTEND_URL".into(), "http://app.test".into()),
+            // The limiter runs in every test, with budgets no functional test reaches;
+            // the rate-limit tests set the real tiers.
+            ("RATE_LIMIT_AUTH".into(), "100000/900".into()),
+            ("RATE_LIMIT_WRITE".into(), "100000/3600".into()),
+            ("RATE_LIMIT_READ".into(), "100000/3600".into()),
         ];
         vars.extend(self.vars);
         let settings = Settings::load(&Source::from_map(vars)).unwrap();
@@ -173,6 +178,16 @@ pub struct Session {
 }
 
 impl Session {
+    /// Only a refresh token (and no CSRF pair), e.g. one that was never issued.
+    pub fn refresh_only(refresh: &str) -> Session {
+        Session {
+            user_id: String::new(),
+            access: String::new(),
+            refresh: refresh.to_string(),
+            csrf: String::new(),
+        }
+    }
+
     pub fn from_response(resp: &reqwest::Response, user_id: String) -> Session {
         let c = set_cookies(resp);
         Session {
@@ -271,11 +286,16 @@ impl TestApp {
             .bearer_auth(&s.access)
     }
 
-    /// `POST /auth/refresh` with only the refresh cookie.
-    pub async fn refresh_with(&self, refresh: &str) -> reqwest::Response {
+    /// `POST /auth/refresh` as a browser sends it: the refresh cookie (its path is /auth),
+    /// the CSRF cookie and header.
+    pub async fn refresh_with(&self, s: &Session) -> reqwest::Response {
         raw_client()
             .post(self.url("/auth/refresh"))
-            .header("cookie", format!("refresh_token={refresh}"))
+            .header(
+                "cookie",
+                format!("refresh_token={}; XSRF-TOKEN={}", s.refresh, s.csrf),
+            )
+            .header("x-csrf-token", &s.csrf)
             .header("origin", "http://app.test")
             .send()
             .await
@@ -290,4 +310,46 @@ impl TestApp {
             .status()
             .as_u16()
     }
+}
+
+impl TestApp {
+    /// Registers `name` and marks the email verified (as following the mailed link would).
+    pub async fn register_verified(&self, name: &str) -> Session {
+        let s = self.register(name).await;
+        self.state
+            .store
+            .mark_email_verified(&s.user_id, valine_store::now_ms())
+            .await
+            .unwrap();
+        s
+    }
+
+    /// Every (method, concrete path) of the OpenAPI document, path parameters filled with
+    /// `fill`.
+    pub async fn documented_routes(&self, fill: &str) -> Vec<(reqwest::Method, String, String)> {
+        let doc: serde_json::Value = self.get("/openapi.json").await.json().await.unwrap();
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let concrete = path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { fill } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            for method in item.as_object().unwrap().keys() {
+                let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                out.push((m, path.clone(), concrete.clone()));
+            }
+        }
+        out
+    }
+}
+
+pub fn is_state_changing(m: &reqwest::Method) -> bool {
+    matches!(
+        *m,
+        reqwest::Method::POST
+            | reqwest::Method::PUT
+            | reqwest::Method::PATCH
+            | reqwest::Method::DELETE
+    )
 }
