@@ -150,7 +150,7 @@ async fn pr_deliveries_conflict_and_analyses_page_riskiest_first() {
 #[tokio::test]
 async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
     for (store, _dir) in stores().await {
-        // More rows than one statement may carry on SQLite (4,095 per chunk).
+        // More rows than one statement may carry (2,520 per chunk on SQLite, 4,095 on PostgreSQL).
         let names: Vec<String> = (0..9_000).map(|i| format!("t{i:05}")).collect();
         let results: Vec<NewTestResult<'_>> = names
             .iter()
@@ -268,29 +268,81 @@ async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
         );
         crate::commit(tx).await.unwrap();
 
-        // Window: only tests with a failure and enough runs come back.
-        let hot = store.rollups_in_window(0, None, 1).await.unwrap();
-        assert_eq!(hot.len(), 500, "t…0 names of the first 5,000 failed");
-        let hot = store.rollups_in_window(0, None, 5).await.unwrap();
-        assert_eq!(hot.len(), 1);
-        assert_eq!(hot[0].test_name, "t00010");
-        assert!(
-            store
-                .rollups_in_window(4, None, 1)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert!(
-            store
-                .rollups_in_window(0, Some("main"), 1)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        // Window: only tests marked hot in it come back, with every bucket in the window.
+        assert!(store.rollups_in_window(0, None).await.unwrap().is_empty());
+        let mut tx = store.begin_write().await.unwrap();
+        store
+            .mark_hot(&mut tx, "", 3, &[("S", "t00010"), ("S", "t00020")])
+            .await
+            .unwrap();
+        // An older day never moves last_hot_day back.
+        store
+            .mark_hot(&mut tx, "", 1, &[("S", "t00010")])
+            .await
+            .unwrap();
+        store
+            .upsert_rollups(
+                &mut tx,
+                &[RollupWrite {
+                    suite: "S",
+                    test_name: "t00010",
+                    branch_key: "main",
+                    day: 3,
+                    total_runs: 1,
+                    failed: 0,
+                    retry_passes: 0,
+                    data: "main".into(),
+                }],
+                3,
+            )
+            .await
+            .unwrap();
+        crate::commit(tx).await.unwrap();
+        let mut hot: Vec<(String, i64, String, String)> = Vec::new();
+        for t in store.rollups_in_window(3, None).await.unwrap() {
+            for b in t.buckets().unwrap() {
+                hot.push((
+                    t.test_name.clone(),
+                    b.day,
+                    b.branch_key.to_string(),
+                    b.data.to_string(),
+                ));
+            }
+        }
+        hot.sort();
         assert_eq!(
-            store.rollups_in_window(0, Some(""), 5).await.unwrap().len(),
-            1
+            hot,
+            vec![
+                ("t00010".to_string(), 3, "".to_string(), "v2".to_string()),
+                (
+                    "t00010".to_string(),
+                    3,
+                    "main".to_string(),
+                    "main".to_string()
+                ),
+                (
+                    "t00020".to_string(),
+                    3,
+                    "".to_string(),
+                    "v1-t00020".to_string()
+                )
+            ]
+        );
+        assert!(store.rollups_in_window(4, None).await.unwrap().is_empty());
+        assert!(
+            store
+                .rollups_in_window(0, Some("main"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing failed on main"
+        );
+        let on_default = store.rollups_in_window(3, Some("")).await.unwrap();
+        assert_eq!(on_default.len(), 2);
+        assert!(
+            on_default
+                .iter()
+                .all(|t| t.buckets().unwrap().iter().all(|b| b.branch_key.is_empty()))
         );
 
         let totals = store.test_ingest_totals().await.unwrap();

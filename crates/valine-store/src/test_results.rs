@@ -77,19 +77,37 @@ crate::statements! {
          last_hot_day = CASE WHEN excluded.last_hot_day > test_hot.last_hot_day \
          THEN excluded.last_hot_day ELSE test_hot.last_hot_day END"
     ));
-    /// Rollups in the window of every test that failed or passed on a retry in it (on
-    /// any branch). Never-failing tests, the vast majority, are never read.
-    WINDOW_ALL = Sql::both(
-        "SELECT r.suite, r.test_name, r.branch_key, r.day, r.data \
+    /// The window's rollup buckets of every test that failed or passed on a retry in it
+    /// (on any branch), one row per test: `day US branch US data` per bucket, buckets
+    /// separated by RS (ASCII 0x1F/0x1E, which neither JSON text nor a validated branch
+    /// name contains). One row per test instead of one per bucket: at ~60 buckets per test
+    /// the per-row cost of the driver dominated the query. Never-failing tests, the vast
+    /// majority, are not read at all.
+    WINDOW_ALL = Sql::split(
+        "SELECT r.suite, r.test_name, group_concat(CAST(r.day AS TEXT) || char(31) || \
+         r.branch_key || char(31) || r.data, char(30)) AS buckets \
          FROM (SELECT DISTINCT suite, test_name FROM test_hot WHERE last_hot_day >= $1) h \
          JOIN test_rollups r ON r.suite = h.suite AND r.test_name = h.test_name \
-         WHERE r.day >= $1",
+         WHERE r.day >= $1 GROUP BY r.suite, r.test_name",
+        "SELECT r.suite, r.test_name, string_agg(CAST(r.day AS TEXT) || chr(31) || \
+         r.branch_key || chr(31) || r.data, chr(30)) AS buckets \
+         FROM (SELECT DISTINCT suite, test_name FROM test_hot WHERE last_hot_day >= $1) h \
+         JOIN test_rollups r ON r.suite = h.suite AND r.test_name = h.test_name \
+         WHERE r.day >= $1 GROUP BY r.suite, r.test_name",
     );
-    WINDOW_BRANCH = Sql::both(
-        "SELECT r.suite, r.test_name, r.branch_key, r.day, r.data \
+    WINDOW_BRANCH = Sql::split(
+        "SELECT r.suite, r.test_name, group_concat(CAST(r.day AS TEXT) || char(31) || \
+         r.branch_key || char(31) || r.data, char(30)) AS buckets \
          FROM test_hot h JOIN test_rollups r ON r.suite = h.suite \
          AND r.test_name = h.test_name AND r.branch_key = h.branch_key \
-         WHERE h.branch_key = $2 AND h.last_hot_day >= $1 AND r.day >= $1",
+         WHERE h.branch_key = $2 AND h.last_hot_day >= $1 AND r.day >= $1 \
+         GROUP BY r.suite, r.test_name",
+        "SELECT r.suite, r.test_name, string_agg(CAST(r.day AS TEXT) || chr(31) || \
+         r.branch_key || chr(31) || r.data, chr(30)) AS buckets \
+         FROM test_hot h JOIN test_rollups r ON r.suite = h.suite \
+         AND r.test_name = h.test_name AND r.branch_key = h.branch_key \
+         WHERE h.branch_key = $2 AND h.last_hot_day >= $1 AND r.day >= $1 \
+         GROUP BY r.suite, r.test_name",
     );
     HISTORY = Sql::both(
         "SELECT id, suite, test_name, status, duration_ms, attempt, run_id, commit_sha, \
@@ -152,13 +170,52 @@ pub struct StoredRollup {
     pub data: String,
 }
 
+/// One test's rollup buckets in a window (see `WINDOW_ALL` for the encoding).
 #[derive(Debug, Clone, FromRow)]
-pub struct WindowRollup {
+pub struct WindowTest {
     pub suite: String,
     pub test_name: String,
-    pub branch_key: String,
+    buckets: String,
+}
+
+/// One bucket of a [`WindowTest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket<'a> {
     pub day: i64,
-    pub data: String,
+    pub branch_key: &'a str,
+    /// Serialized rollup.
+    pub data: &'a str,
+}
+
+impl WindowTest {
+    /// The buckets, sorted by day, then branch: the order to merge them in.
+    pub fn buckets(&self) -> Result<Vec<Bucket<'_>>, StoreError> {
+        let bad = || {
+            StoreError::Database(sqlx::Error::Decode(
+                format!(
+                    "malformed rollup buckets of {}::{}",
+                    self.suite, self.test_name
+                )
+                .into(),
+            ))
+        };
+        let mut out = Vec::new();
+        for part in self.buckets.split('\u{1e}') {
+            let mut fields = part.splitn(3, '\u{1f}');
+            let (Some(day), Some(branch_key), Some(data)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                return Err(bad());
+            };
+            out.push(Bucket {
+                day: day.parse().map_err(|_| bad())?,
+                branch_key,
+                data,
+            });
+        }
+        out.sort_by(|a, b| (a.day, a.branch_key).cmp(&(b.day, b.branch_key)));
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -401,12 +458,12 @@ impl Store {
     }
 
     /// Rollup buckets from `from_day` on of every test that failed or retry-passed in
-    /// that window (on `branch_key`, or on any branch), in no particular order.
+    /// that window (on `branch_key`, or on any branch), one entry per test.
     pub async fn rollups_in_window(
         &self,
         from_day: i64,
         branch_key: Option<&str>,
-    ) -> Result<Vec<WindowRollup>, StoreError> {
+    ) -> Result<Vec<WindowTest>, StoreError> {
         let rows = match branch_key {
             Some(branch) => {
                 sqlx::query_as(WINDOW_BRANCH.text(self.backend))

@@ -6,9 +6,11 @@
 //! ingest transaction. A query merges the buckets of its window in day order, so
 //! `windowDays` is exact to the UTC day and `branch` selects buckets; without `branch`,
 //! the buckets of one day are merged branch by branch, which can misplace at most one flip
-//! per bucket seam (counts, mixed-outcome commits and retry passes stay exact). Tests that
-//! never failed nor passed on retry in the window are skipped in SQL and never decoded,
-//! which is what keeps the query fast at millions of results.
+//! per bucket seam (counts, mixed-outcome commits and retry passes stay exact). A small
+//! `test_hot` table remembers, per test and branch, the last day it failed or passed on a
+//! retry; only those tests can be candidates, so tests that never failed in the window,
+//! the vast majority, are never read or decoded. That keeps the query fast at millions of
+//! stored results.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -70,13 +72,23 @@ fn i64_of(v: u64) -> i64 {
 /// Stores `batch` in one transaction: the batch row, its results and the updated rollups.
 /// Either all of it is stored or nothing.
 pub async fn ingest(state: &AppState, batch: &Batch, actor: &str) -> ApiResult<Ingested> {
+    ingest_at(state, batch, actor, valine_store::now_ms()).await
+}
+
+/// [`ingest`] as if it happened at `now` (epoch ms): benchmarks and tests use it to lay
+/// down history over many days.
+pub async fn ingest_at(
+    state: &AppState,
+    batch: &Batch,
+    actor: &str,
+    now: i64,
+) -> ApiResult<Ingested> {
     let store = &state.store;
     let mut totals = RunTotals::default();
     for r in &batch.results {
         totals.record(r.status);
     }
     let infrastructure_failure = totals.is_infrastructure_failure(&InfraPolicy::default());
-    let now = valine_store::now_ms();
     let day = now.div_euclid(DAY_MS);
     let branch_key = batch.branch.as_deref().unwrap_or("");
     let batch_id = valine_store::new_id();
@@ -209,6 +221,16 @@ async fn update_rollups(
         });
     }
     store.upsert_rollups(tx, &writes, now).await?;
+    let hot: Vec<(&str, &str)> = tests
+        .iter()
+        .filter(|(_, results)| {
+            results
+                .iter()
+                .any(|r| r.status.is_failure() || r.retries > 0)
+        })
+        .map(|(k, _)| *k)
+        .collect();
+    store.mark_hot(tx, branch_key, day, &hot).await?;
     Ok(())
 }
 
@@ -234,39 +256,35 @@ impl Default for CandidateQuery {
     }
 }
 
-/// Every test in the window with at least `min_runs` counted runs and a failure or a
-/// retry-pass, assessed (not yet ranked).
+/// Every test that failed or retry-passed in the window, assessed over the window (not
+/// yet filtered by `min_runs` nor ranked). Buckets are merged in day order (then branch).
 pub async fn assess(store: &Store, q: &CandidateQuery, now: i64) -> ApiResult<Vec<FlakyCandidate>> {
     let today = now.div_euclid(DAY_MS);
     let from_day = today - i64::from(q.window_days.max(1)) + 1;
-    let rows = store
-        .rollups_in_window(from_day, q.branch.as_deref(), i64_of(q.min_runs))
+    let tests = store
+        .rollups_in_window(from_day, q.branch.as_deref())
         .await?;
-    let mut out = Vec::new();
-    let mut current: Option<Rollup> = None;
-    for row in rows {
-        let rollup: Rollup = serde_json::from_str(&row.data).map_err(|e| {
-            ApiError::internal(anyhow::anyhow!(
-                "stored rollup of {}::{} (branch {:?}, day {}) does not decode: {e}",
-                row.suite,
-                row.test_name,
-                row.branch_key,
-                row.day
-            ))
-        })?;
-        match current.as_mut() {
-            Some(acc) if acc.suite == rollup.suite && acc.test_name == rollup.test_name => {
-                acc.merge(&rollup);
-            }
-            _ => {
-                if let Some(done) = current.replace(rollup) {
-                    out.push(done.to_candidate());
-                }
+    let mut out = Vec::with_capacity(tests.len());
+    for test in &tests {
+        let mut merged: Option<Rollup> = None;
+        for bucket in test.buckets()? {
+            let rollup: Rollup = serde_json::from_str(bucket.data).map_err(|e| {
+                ApiError::internal(anyhow::anyhow!(
+                    "stored rollup of {}::{} (branch {:?}, day {}) does not decode: {e}",
+                    test.suite,
+                    test.test_name,
+                    bucket.branch_key,
+                    bucket.day
+                ))
+            })?;
+            match merged.as_mut() {
+                Some(acc) => acc.merge(&rollup),
+                None => merged = Some(rollup),
             }
         }
-    }
-    if let Some(done) = current {
-        out.push(done.to_candidate());
+        if let Some(done) = merged {
+            out.push(done.to_candidate());
+        }
     }
     Ok(out)
 }
@@ -279,7 +297,12 @@ pub async fn candidates(store: &Store, q: &CandidateQuery, now: i64) -> ApiResul
 
 /// Flaky and broken tests under the default query (minRuns 10, 30 days, all branches).
 pub async fn current_counts(store: &Store) -> ApiResult<(u64, u64)> {
-    let assessed = assess(store, &CandidateQuery::default(), valine_store::now_ms()).await?;
+    let q = CandidateQuery::default();
+    let assessed: Vec<FlakyCandidate> = assess(store, &q, valine_store::now_ms())
+        .await?
+        .into_iter()
+        .filter(|c| c.total_runs >= q.min_runs)
+        .collect();
     let flaky = assessed
         .iter()
         .filter(|c| c.classification == Classification::Flaky)
