@@ -157,6 +157,8 @@ pub struct Settings {
     pub journey_email_domain: String,
     pub media_store: String,
     pub media_max_bytes: u64,
+    /// Lifetime of signed media upload URLs (SPEC §8: 15 minutes); tests shorten it.
+    pub media_upload_url_ttl: Duration,
     pub auto_migrate: bool,
     pub log_format: LogFormat,
     /// Argon2 memory cost in KiB (≥ 19456, OWASP's floor). Tests may lower it only through
@@ -430,6 +432,14 @@ impl Settings {
         }
 
         let media_store = src.string("MEDIA_STORE", &data_dir.join("media").display().to_string());
+        if media_store.contains("://") {
+            // Only local directories are built so far (S3 is planned behind a cargo
+            // feature); refuse a URL rather than write under a directory named "s3:".
+            return Err(bad(
+                "MEDIA_STORE",
+                "must be a directory (s3:// storage is not available in this build)",
+            ));
+        }
         let api_base_url = src.url("API_BASE_URL", &public_url)?;
         let journey_email_domain = src.string("JOURNEY_EMAIL_DOMAIN", "journey.valine.invalid");
         if journey_email_domain.contains('@') || !journey_email_domain.contains('.') {
@@ -515,6 +525,12 @@ impl Settings {
             journey_email_domain,
             media_store,
             media_max_bytes: src.number("MEDIA_MAX_BYTES", 104_857_600, 1, u64::MAX)?,
+            media_upload_url_ttl: Duration::from_secs(src.number(
+                "MEDIA_UPLOAD_URL_TTL_SECONDS",
+                900,
+                1,
+                86_400,
+            )?),
             auto_migrate: src.bool("AUTO_MIGRATE", true)?,
             log_format,
             argon2_memory_kib,
@@ -677,6 +693,10 @@ impl Settings {
             ("JOURNEY_EMAIL_DOMAIN", self.journey_email_domain.clone()),
             ("MEDIA_STORE", self.media_store.clone()),
             ("MEDIA_MAX_BYTES", self.media_max_bytes.to_string()),
+            (
+                "MEDIA_UPLOAD_URL_TTL_SECONDS",
+                self.media_upload_url_ttl.as_secs().to_string(),
+            ),
             ("AUTO_MIGRATE", self.auto_migrate.to_string()),
             (
                 "LOG_FORMAT",

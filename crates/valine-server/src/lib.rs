@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod internal;
 pub mod mail;
+pub mod media;
 pub mod metrics;
 pub mod ratelimit;
 pub mod routes;

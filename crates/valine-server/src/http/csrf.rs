@@ -19,11 +19,35 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The only routes exempt from the token check, each authenticated by something a browser
-/// cannot attach on its own. Tests read this list.
+/// cannot attach on its own. Entries are route templates: a `{param}` segment matches any
+/// one path segment ([`is_exempt`]). Tests read this list.
 pub const EXEMPT: &[&str] = &[
     // HMAC-signed webhook (or API key); never carries a session.
     "/internal/pr-intel/ingest",
+    // Signed media upload URL (HMAC over media id, expiry, size and type); the signature,
+    // not a session, authorises it, so cookies a browser attaches add nothing to forge.
+    "/media/upload/{id}",
 ];
+
+/// Whether `path` matches an [`EXEMPT`] template.
+pub fn is_exempt(path: &str) -> bool {
+    EXEMPT.iter().any(|template| {
+        let mut want = template.split('/');
+        let mut got = path.split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') => {
+                    if g.is_empty() {
+                        return false;
+                    }
+                }
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    })
+}
 
 /// Why a request was refused (a label of the `csrf_rejections_total` metric).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +57,14 @@ pub enum Reason {
     Mismatch,
     WrongSession,
 }
+
+/// Every reason, for reporting.
+pub const REASONS: [Reason; 4] = [
+    Reason::Origin,
+    Reason::Missing,
+    Reason::Mismatch,
+    Reason::WrongSession,
+];
 
 impl Reason {
     pub fn label(self) -> &'static str {
@@ -58,10 +90,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let started = Instant::now();
     let verdict = check(&state, req.uri().path(), req.headers()).await;
-    state
-        .metrics
-        .csrf_check_duration
-        .observe(started.elapsed().as_secs_f64());
+    state.metrics.csrf_checked(started.elapsed());
     match verdict {
         Ok(()) => next.run(req).await,
         Err(reason) => {
@@ -74,7 +103,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 
 async fn check(state: &AppState, path: &str, headers: &HeaderMap) -> Result<(), Reason> {
     check_origin(state, headers)?;
-    if !state.settings.csrf_enabled || EXEMPT.contains(&path) {
+    if !state.settings.csrf_enabled || is_exempt(path) {
         return Ok(());
     }
     let access = cookies::read(headers, cookies::ACCESS);
@@ -134,5 +163,21 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Reason> {
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some("cross-site") => Err(Reason::Origin),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_exempt;
+
+    #[test]
+    fn exempt_templates_match_one_segment_per_parameter() {
+        assert!(is_exempt("/internal/pr-intel/ingest"));
+        assert!(is_exempt("/media/upload/0190-abc"));
+        assert!(!is_exempt("/media/upload/"));
+        assert!(!is_exempt("/media/upload/a/b"));
+        assert!(!is_exempt("/media/upload"));
+        assert!(!is_exempt("/media/0190-abc"));
+        assert!(!is_exempt("/internal/pr-intel/ingest/x"));
     }
 }

@@ -9,6 +9,7 @@ use crate::state::AppState;
 pub mod auth;
 pub mod email;
 pub mod internal;
+pub mod media;
 pub mod ops;
 pub mod two_factor;
 pub mod views;

@@ -10,6 +10,7 @@ mod csrf;
 mod email;
 mod flaky;
 mod internal_keys;
+mod media;
 mod ops;
 mod pr_intel;
 mod rate_limits;
