@@ -562,7 +562,7 @@ async fn tampered_and_expired_upload_urls_are_403() {
                 "{t}: {body}"
             );
         }
-        // A view URL's signature does not authorise an upload.
+        // None of them stored anything.
         assert!(!staging_file(&app, &profile, &id).exists());
 
         tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
