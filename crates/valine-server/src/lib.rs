@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod content;
 pub mod error;
 pub mod http;
 pub mod internal;
@@ -112,6 +113,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .layer(from_fn_with_state(state.clone(), http::metrics::record))
         .layer(from_fn(http::errors::normalize))
         .layer(from_fn(http::request_id::layer))
+        .layer(axum::Extension(state.clone()))
         .with_state(state)
 }
 

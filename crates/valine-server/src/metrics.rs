@@ -66,6 +66,9 @@ pub struct Metrics {
     pub rate_limit_fallbacks: Counter,
     pub csrf_rejections: Family<ReasonLabel, Counter>,
     pub csrf_check_duration: Histogram,
+    /// Running total of CSRF check time (for the mean in `/internal/stats`).
+    csrf_nanos: std::sync::atomic::AtomicU64,
+    csrf_checks: std::sync::atomic::AtomicU64,
     /// Schema diffs run, by severity (phase 6).
     pub schema_diffs: Family<SeverityLabel, Counter>,
     /// Schema diffs refused because a schema did not parse or validate (phase 6).
@@ -196,6 +199,8 @@ impl Metrics {
             csrf_check_duration.clone(),
         );
         Metrics {
+            csrf_nanos: std::sync::atomic::AtomicU64::new(0),
+            csrf_checks: std::sync::atomic::AtomicU64::new(0),
             rate_limit_hits,
             rate_limit_fallbacks,
             csrf_rejections,
@@ -245,6 +250,34 @@ impl Metrics {
                 r#type: tier.to_string(),
             })
             .inc();
+    }
+
+    pub fn csrf_checked(&self, took: std::time::Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.csrf_check_duration.observe(took.as_secs_f64());
+        self.csrf_nanos
+            .fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+        self.csrf_checks.fetch_add(1, Relaxed);
+    }
+
+    /// (checks, mean check time in microseconds) since start.
+    pub fn csrf_latency(&self) -> (u64, f64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = self.csrf_checks.load(Relaxed);
+        let mean = if n == 0 {
+            0.0
+        } else {
+            self.csrf_nanos.load(Relaxed) as f64 / n as f64 / 1000.0
+        };
+        (n, mean)
+    }
+
+    pub fn csrf_rejected_count(&self, reason: &str) -> u64 {
+        self.csrf_rejections
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
+            })
+            .get()
     }
 
     pub fn csrf_rejected(&self, reason: &str) {

@@ -15,6 +15,7 @@ pub mod migrate;
 pub mod outbox;
 mod pool;
 pub mod pr_intel;
+pub mod profiles;
 pub mod security_events;
 pub mod sessions;
 pub mod sql;

@@ -71,6 +71,10 @@ crate::statements! {
         "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1 \
          GROUP BY user_id",
     );
+    REVOCATIONS_BY_REASON = Sql::both(
+        "SELECT COALESCE(revoked_reason, 'unknown'), COUNT(*) FROM sessions \
+         WHERE revoked_at IS NOT NULL GROUP BY revoked_reason",
+    );
     LIVE_GENERATIONS = Sql::both(
         "SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND retired_at IS NULL",
     );
@@ -357,6 +361,13 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(|(n,)| n).collect())
+    }
+
+    /// Revoked sessions per reason (sessions of deleted accounts are gone with them).
+    pub async fn revocations_by_reason(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(REVOCATIONS_BY_REASON.text(self.backend))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// How many generations of a session are live (exactly one for a live session).

@@ -10,3 +10,4 @@ pub mod headers;
 pub mod metrics;
 pub mod rate_limit;
 pub mod request_id;
+pub mod verified;

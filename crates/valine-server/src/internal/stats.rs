@@ -9,6 +9,43 @@ use utoipa::ToSchema;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+/// Phase 1: email verification. Rates come from the database; the two counters are this
+/// instance's since it started (they are not persisted).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Phase1 {
+    pub registered: i64,
+    pub verified: i64,
+    /// verified ÷ registered, 0–1.
+    pub verification_rate: f64,
+    pub verification_rate_last_7_days: f64,
+    pub unverified_write_blocks: u64,
+    pub resend_rate_limit_hits: u64,
+}
+
+/// Phase 2: sessions and 2FA (database).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Phase2 {
+    pub active_sessions: i64,
+    pub active_sessions_per_user_mean: f64,
+    pub active_sessions_per_user_p95: f64,
+    pub session_revocations_by_reason: BTreeMap<String, i64>,
+    pub users_with_two_factor: i64,
+    /// Users with 2FA ÷ users with a verified email, 0–1.
+    pub two_factor_adoption: f64,
+}
+
+/// Phase 3: CSRF (this instance since it started).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Phase3 {
+    /// Rejections per reason: `origin`, `missing`, `mismatch`, `wrong_session`.
+    pub csrf_rejections: BTreeMap<String, u64>,
+    pub csrf_checks: u64,
+    pub csrf_check_mean_micros: f64,
+}
+
 /// Phase 4: PR intelligence.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -51,9 +88,71 @@ pub struct Phase6 {
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub generated_at: String,
+    pub phase1: Phase1,
+    pub phase2: Phase2,
+    pub phase3: Phase3,
     pub phase4: Phase4,
     pub phase5: Phase5,
     pub phase6: Phase6,
+}
+
+fn ratio(part: i64, whole: i64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+pub async fn phase1(state: &AppState) -> ApiResult<Phase1> {
+    let (registered, verified) = state.store.verification_counts(i64::MIN).await?;
+    let week_ago = valine_store::now_ms() - 7 * 24 * 3_600_000;
+    let (reg7, ver7) = state.store.verification_counts(week_ago).await?;
+    Ok(Phase1 {
+        registered,
+        verified,
+        verification_rate: ratio(verified, registered),
+        verification_rate_last_7_days: ratio(ver7, reg7),
+        unverified_write_blocks: state.metrics.unverified_write_blocks.get(),
+        resend_rate_limit_hits: state.metrics.resend_rate_limited.get(),
+    })
+}
+
+pub async fn phase2(state: &AppState) -> ApiResult<Phase2> {
+    let counts = state
+        .store
+        .active_sessions_per_user(valine_store::now_ms())
+        .await?;
+    let active_sessions = counts.iter().sum();
+    let (mean, p95) = crate::metrics::mean_p95(counts);
+    let (with_2fa, verified) = state.store.two_factor_adoption().await?;
+    Ok(Phase2 {
+        active_sessions,
+        active_sessions_per_user_mean: mean,
+        active_sessions_per_user_p95: p95,
+        session_revocations_by_reason: state
+            .store
+            .revocations_by_reason()
+            .await?
+            .into_iter()
+            .collect(),
+        users_with_two_factor: with_2fa,
+        two_factor_adoption: ratio(with_2fa, verified),
+    })
+}
+
+pub fn phase3(state: &AppState) -> Phase3 {
+    let m = &state.metrics;
+    let csrf_rejections = crate::http::csrf::REASONS
+        .iter()
+        .map(|r| (r.label().to_string(), m.csrf_rejected_count(r.label())))
+        .collect();
+    let (checks, mean) = m.csrf_latency();
+    Phase3 {
+        csrf_rejections,
+        csrf_checks: checks,
+        csrf_check_mean_micros: mean,
+    }
 }
 
 pub async fn phase4(state: &AppState) -> ApiResult<Phase4> {
@@ -108,6 +207,9 @@ pub async fn phase6(state: &AppState) -> ApiResult<Phase6> {
 pub async fn collect(state: &AppState) -> ApiResult<Stats> {
     Ok(Stats {
         generated_at: crate::timefmt::iso(valine_store::now_ms()),
+        phase1: phase1(state).await?,
+        phase2: phase2(state).await?,
+        phase3: phase3(state),
         phase4: phase4(state).await?,
         phase5: phase5(state).await?,
         phase6: phase6(state).await?,

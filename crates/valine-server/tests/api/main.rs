@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod content;
 mod csrf;
 mod email;
 mod flaky;
