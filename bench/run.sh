@@ -26,13 +26,30 @@ die() { echo "bench: $*" >&2; exit 1; }
 command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y wrk >/dev/null; }
 for tool in curl python3 awk; do command -v "$tool" >/dev/null || die "$tool is required"; done
 
-log "building release binary and bench examples"
-cargo build --release -q -p valine
-cargo build --release -q -p valine-server --example flaky_bench
-cargo build --release -q -p valine-prisma --example parse_bench
-BIN=$ROOT/target/release/valine
-FLAKY_BENCH=$ROOT/target/release/examples/flaky_bench
-PARSE_BENCH=$ROOT/target/release/examples/parse_bench
+# BENCH_TREE=worktree (default): build the working tree in place, as `cargo build` would.
+# BENCH_TREE=head: build the committed HEAD only (exported with `git archive` into
+# target/bench-src, own target dir target/bench-target), so engineers' uncommitted edits
+# neither enter the measurement nor break it, and their target/release is left alone.
+TREE=${BENCH_TREE:-worktree}
+case $TREE in
+  worktree) SRC=$ROOT; TARGET=${CARGO_TARGET_DIR:-$ROOT/target} ;;
+  head)
+    SRC=$ROOT/target/bench-src TARGET=$ROOT/target/bench-target
+    if [[ $(cat "$SRC/.bench-commit" 2>/dev/null) != $(git rev-parse HEAD) ]]; then
+      rm -rf "$SRC" && mkdir -p "$SRC"
+      git archive HEAD | tar -x -C "$SRC"
+      git rev-parse HEAD >"$SRC/.bench-commit"
+    fi ;;
+  *) die "BENCH_TREE must be worktree or head" ;;
+esac
+log "building release binary and bench examples ($TREE)"
+(
+  cd "$SRC"
+  export CARGO_TARGET_DIR=$TARGET
+  cargo build --release -q -p valine
+  cargo build --release -q -p valine-server --example flaky_bench
+  cargo build --release -q -p valine-prisma --example parse_bench
+)
 
 WORK=$(mktemp -d /tmp/valine-bench.XXXXXX)
 SERVER_PID=""
@@ -50,8 +67,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Private copies: a concurrent build elsewhere must not swap the binaries mid-run.
+mkdir -p "$WORK/bin"
+cp "$TARGET/release/valine" "$TARGET/release/examples/flaky_bench" \
+  "$TARGET/release/examples/parse_bench" "$WORK/bin/"
+BIN=$WORK/bin/valine FLAKY_BENCH=$WORK/bin/flaky_bench PARSE_BENCH=$WORK/bin/parse_bench
+
 started_all=$(date +%s)
-log "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load: $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo '+dirty')"
+if [[ $TREE == head ]]; then built="HEAD $(git rev-parse --short HEAD)"; else
+  built="working tree at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo ' + uncommitted changes')"; fi
+log "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load: $(cut -d' ' -f1-3 /proc/loadavg); built: $built"
 
 fig() { echo "$*" | tee -a "$FIGURES_FILE"; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) exit 1; print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
