@@ -35,10 +35,12 @@ case $TREE in
   worktree) SRC=$ROOT; TARGET=${CARGO_TARGET_DIR:-$ROOT/target} ;;
   head)
     SRC=$ROOT/target/bench-src TARGET=$ROOT/target/bench-target
-    if [[ $(cat "$SRC/.bench-commit" 2>/dev/null) != $(git rev-parse HEAD) ]]; then
+    # Re-extract only when the committed sources changed (keeps the rebuild incremental).
+    stamp=$(git ls-tree HEAD Cargo.toml Cargo.lock crates | sha1sum | cut -c1-40)
+    if [[ $(cat "$SRC/.bench-stamp" 2>/dev/null) != "$stamp" ]]; then
       rm -rf "$SRC" && mkdir -p "$SRC"
-      git archive HEAD | tar -x -C "$SRC"
-      git rev-parse HEAD >"$SRC/.bench-commit"
+      git archive HEAD Cargo.toml Cargo.lock crates | tar -x -C "$SRC"
+      echo "$stamp" >"$SRC/.bench-stamp"
     fi ;;
   *) die "BENCH_TREE must be worktree or head" ;;
 esac
