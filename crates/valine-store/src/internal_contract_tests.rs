@@ -349,3 +349,54 @@ async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
         assert_eq!((totals.batches, totals.results), (1, 9_000));
     }
 }
+
+#[tokio::test]
+async fn journey_runs_page_newest_first_and_count_passes() {
+    use crate::journey_runs::JourneyRunRow;
+    for (store, _dir) in stores().await {
+        assert_eq!(store.journey_run_counts().await.unwrap(), (0, 0));
+        let mut ids = Vec::new();
+        for i in 0..5i64 {
+            let run = JourneyRunRow {
+                id: crate::new_id(),
+                status: if i % 2 == 0 { "passed" } else { "failed" }.into(),
+                total_duration_ms: 100 + i,
+                started_at: 1_000 + i,
+                finished_at: 2_000 + i,
+                steps_total: 9,
+                steps_passed: 9 - i,
+                steps_failed: i.min(1),
+                steps_skipped: 0,
+                success_rate: 100 - i,
+                api_base_url: "http://127.0.0.1:3000".into(),
+                actor: "ci".into(),
+            };
+            store
+                .insert_journey_run(&run, &format!("{{\"n\":{i}}}"))
+                .await
+                .unwrap();
+            ids.push(run.id);
+        }
+        assert_eq!(store.journey_run_counts().await.unwrap(), (5, 3));
+        let first = store.journey_runs_page(None, 2).await.unwrap();
+        assert_eq!(
+            first.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            [ids[4].as_str(), ids[3].as_str()]
+        );
+        assert_eq!(first[0].total_duration_ms, 104);
+        assert_eq!(first[1].status, "failed");
+        let rest = store
+            .journey_runs_page(Some(&first[1].id), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            rest.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            [ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]
+        );
+        assert_eq!(
+            store.journey_report(&ids[1]).await.unwrap().as_deref(),
+            Some("{\"n\":1}")
+        );
+        assert_eq!(store.journey_report("nope").await.unwrap(), None);
+    }
+}

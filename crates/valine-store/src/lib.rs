@@ -10,6 +10,7 @@
 pub mod api_keys;
 pub mod email_tokens;
 mod error;
+pub mod journey_runs;
 pub mod media;
 pub mod migrate;
 pub mod outbox;

@@ -57,6 +57,7 @@ pub fn all_statements() -> Vec<(&'static str, &'static str, Sql)> {
         ("email_tokens", crate::email_tokens::ALL),
         ("outbox", crate::outbox::ALL),
         ("two_factor", crate::two_factor::ALL),
+        ("journey_runs", crate::journey_runs::ALL),
         ("profiles", crate::profiles::ALL),
         ("media", crate::media::ALL),
     ] {

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 mod internal_cli;
+mod journey_cli;
 mod schema_cli;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,11 @@ enum Command {
     Tests {
         #[command(subcommand)]
         action: internal_cli::TestsAction,
+    },
+    /// Synthetic journeys over real HTTP against a deployment (no configuration needed).
+    Journey {
+        #[command(subcommand)]
+        action: journey_cli::JourneyAction,
     },
     /// Prisma schema-migration risk, offline (no configuration or database needed).
     Schema {
@@ -96,6 +102,21 @@ fn main() -> ExitCode {
             }
         };
     }
+    // `journey run` targets any deployment from any machine: no local settings either.
+    if let Command::Journey { action } = cli.command {
+        return match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(journey_cli::run(action)))
+        {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let settings = match Settings::load(&Source::from_env()) {
         Ok(s) => s,
         Err(e) => {
@@ -129,6 +150,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::ApiKey { action } => internal_cli::api_key(settings, action).await,
         Command::Tests { action } => internal_cli::tests(action).await,
         Command::Schema { action } => Ok(schema_cli::run(action)),
+        Command::Journey { action } => journey_cli::run(action).await,
         Command::Config => {
             for (name, value) in settings.describe() {
                 println!("{name}={value}");

@@ -148,3 +148,207 @@ fn errors_exit_1_with_file_line_column() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
+
+/// A real `valine serve` on a free port in its own data directory. Killed on drop.
+struct Server {
+    child: std::process::Child,
+    base: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The environment of the server and of the CLI commands that share its database.
+fn server_env(cmd: &mut Command, dir: &std::path::Path) {
+    cmd.current_dir(dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("DATABASE_") || k == "APP_ENV" || k == "NODE_ENV" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("DATA_DIR", dir)
+        .env("ARGON2_MEMORY_KIB", "64")
+        .env("ARGON2_ITERATIONS", "1")
+        .env("RATE_LIMIT_AUTH", "100000/900");
+}
+
+impl Server {
+    fn start() -> Server {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let base = format!("http://127.0.0.1:{port}");
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_valine"));
+        server_env(&mut cmd, dir.path());
+        cmd.arg("serve")
+            .env("PORT", port.to_string())
+            .env("PUBLIC_URL", &base)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let server = Server {
+            child: cmd.spawn().unwrap(),
+            base,
+            dir,
+        };
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("valine serve did not start on {}", server.base);
+    }
+
+    /// `valine api-key create` against the server's database; the key is the last line.
+    fn api_key(&self, scope: &str) -> String {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_valine"));
+        server_env(&mut cmd, self.dir.path());
+        let out = cmd
+            .args([
+                "api-key",
+                "create",
+                "--name",
+                "journey-gate",
+                "--scope",
+                scope,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+}
+
+#[test]
+fn journey_run_gates_on_a_real_server_and_its_junit_parses() {
+    let server = Server::start();
+    let key = server.api_key("journey");
+    let out_dir = tempfile::tempdir().unwrap();
+    let junit = out_dir.path().join("journey.xml");
+
+    // Passed: exit 0, one passing testcase per step. The CLI runs with production mode
+    // and an unreachable database in its environment: it loads no settings.
+    let (out, _dir) = valine(&[
+        "journey",
+        "run",
+        "--base-url",
+        &server.base,
+        "--api-key",
+        &key,
+        "--format",
+        "junit",
+        "--out",
+        path(&junit),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("[5/9] uploadMedia   passed"), "{stderr}");
+    let cases = valine_ci::junit::parse(&std::fs::read(&junit).unwrap()).unwrap();
+    let names: Vec<&str> = cases.iter().map(|c| c.test_name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "register",
+            "verify",
+            "login",
+            "createProfile",
+            "uploadMedia",
+            "searchSelf",
+            "exportData",
+            "logout",
+            "cleanup"
+        ]
+    );
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.status == valine_ci::junit::Status::Passed),
+        "{cases:?}"
+    );
+
+    // Failed (no key: verify cannot get a token): exit 1, and the JUnit file is still
+    // written, with the failure and the skips.
+    std::fs::remove_file(&junit).unwrap();
+    let (out, _dir) = valine(&[
+        "journey",
+        "run",
+        "--base-url",
+        &server.base,
+        "--format",
+        "junit",
+        "--out",
+        path(&junit),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("verify") && stderr.contains("failed"),
+        "{stderr}"
+    );
+    let cases = valine_ci::junit::parse(&std::fs::read(&junit).unwrap()).unwrap();
+    use valine_ci::junit::Status;
+    let statuses: Vec<Status> = cases.iter().map(|c| c.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Passed,
+            Status::Failed,
+            Status::Skipped,
+            Status::Skipped,
+            Status::Skipped,
+            Status::Skipped,
+            Status::Skipped,
+            Status::Skipped,
+            Status::Passed
+        ]
+    );
+    assert!(
+        cases[1]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("API key"),
+        "{cases:?}"
+    );
+
+    // JSON to stdout, and an unknown scenario is a usage error (exit 1).
+    let (out, _dir) = valine(&[
+        "journey",
+        "run",
+        "--base-url",
+        &server.base,
+        "--api-key",
+        &key,
+        "--format",
+        "json",
+        "--scenario",
+        "login",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["metadata"]["simulated"], false);
+    assert_eq!(doc["journey"]["summary"]["total"], 3);
+    let (out, _dir) = valine(&[
+        "journey",
+        "run",
+        "--base-url",
+        &server.base,
+        "--scenario",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scenario"));
+}

@@ -4,6 +4,7 @@
 //! scoring lives in the `valine-ci` crate.
 
 pub mod api_keys;
+pub mod journey;
 pub mod metrics;
 pub mod pr_intel;
 pub mod schema;

@@ -94,6 +94,7 @@ pub struct Stats {
     pub phase4: Phase4,
     pub phase5: Phase5,
     pub phase6: Phase6,
+    pub phase7: super::journey::Phase7,
 }
 
 fn ratio(part: i64, whole: i64) -> f64 {
@@ -213,5 +214,6 @@ pub async fn collect(state: &AppState) -> ApiResult<Stats> {
         phase4: phase4(state).await?,
         phase5: phase5(state).await?,
         phase6: phase6(state).await?,
+        phase7: super::journey::phase7(state).await?,
     })
 }

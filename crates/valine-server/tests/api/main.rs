@@ -11,6 +11,7 @@ mod csrf;
 mod email;
 mod flaky;
 mod internal_keys;
+mod journey;
 mod media;
 mod ops;
 mod pr_intel;

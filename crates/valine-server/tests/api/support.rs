@@ -34,6 +34,7 @@ pub struct Spawn {
     db: Db,
     vars: Vec<(String, String)>,
     extra: Router<AppState>,
+    self_addressed: bool,
 }
 
 impl Spawn {
@@ -42,10 +43,18 @@ impl Spawn {
             db,
             vars: Vec::new(),
             extra: Router::new(),
+            self_addressed: false,
         }
     }
     pub fn var(mut self, k: &str, v: &str) -> Spawn {
         self.vars.push((k.to_string(), v.to_string()));
+        self
+    }
+    /// Binds the port before loading settings and sets `PUBLIC_URL` and `API_BASE_URL` to
+    /// the real address, as a deployment knows its own URL (upload URLs, server-side
+    /// journeys). Other tests keep the unbound `http://127.0.0.1:0`.
+    pub fn self_addressed(mut self) -> Spawn {
+        self.self_addressed = true;
         self
     }
     pub fn routes(mut self, extra: Router<AppState>) -> Spawn {
@@ -79,14 +88,18 @@ impl Spawn {
             ("RATE_LIMIT_WRITE".into(), "100000/3600".into()),
             ("RATE_LIMIT_READ".into(), "100000/3600".into()),
         ];
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        if self.self_addressed {
+            vars.push(("PUBLIC_URL".into(), format!("http://{addr}")));
+            vars.push(("API_BASE_URL".into(), format!("http://{addr}")));
+        }
         vars.extend(self.vars);
         let settings = Settings::load(&Source::from_map(vars)).unwrap();
         let app = valine_server::build_app_with(settings, self.extra)
             .await
             .unwrap();
         let state = app.state().clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(listener, async move {
             let _ = rx.await;

@@ -4,6 +4,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+pub mod journey;
 pub mod pr_intel;
 pub mod schema;
 pub mod stats;
@@ -15,4 +16,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(schema::router())
         .merge(tests::router())
         .merge(stats::router())
+        .merge(journey::router())
 }

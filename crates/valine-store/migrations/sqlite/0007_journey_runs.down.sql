@@ -1,0 +1,2 @@
+DROP INDEX journey_runs_status_idx;
+DROP TABLE journey_runs;
