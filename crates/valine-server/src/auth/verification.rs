@@ -31,6 +31,11 @@ pub async fn queue_verification_tx(
             source,
         )
         .await?;
+    if is_synthetic(state, &user.normalized_email) {
+        // Synthetic journey accounts get their token from the internal journey endpoint;
+        // mail to the journey domain (`.invalid` by default) could only bounce and retry.
+        return Ok(());
+    }
     let mail = templates::verification(&state.settings.frontend_url, &user.display_name, &token);
     state
         .store
@@ -48,6 +53,15 @@ pub async fn queue_verification_tx(
         .await?;
     tracing::info!(user_id = %user.id, token = %crate::auth::mask_token(&token), "verification email queued");
     Ok(())
+}
+
+/// Whether an address belongs to the synthetic-journey domain.
+pub fn is_synthetic(state: &AppState, normalized_email: &str) -> bool {
+    normalized_email
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| {
+            domain.eq_ignore_ascii_case(&state.settings.journey_email_domain)
+        })
 }
 
 /// Creates a password-reset token for `user` and queues its email, inside `tx`.

@@ -992,3 +992,66 @@ async fn a_broken_media_store_is_a_logged_500_not_a_crash() {
     // The server is still up.
     assert_eq!(app.get("/health").await.status(), 200);
 }
+
+/// SPEC §8 / issue 7: after `DELETE /account` the media files are gone from disk, the export
+/// before it listed them with download URLs, and the old access token is 401.
+#[tokio::test]
+async fn account_deletion_removes_media_files_and_export_lists_them() {
+    for db in backends() {
+        let app = Spawn::new(db).start().await;
+        let (s, profile) = owner(&app, "departing", "public").await;
+        let m = upload(
+            &app,
+            &s,
+            &profile,
+            "image",
+            "image/png",
+            png(4, 2),
+            "private",
+        )
+        .await;
+        let id = m["id"].as_str().unwrap().to_string();
+        let path = stored_file(&app, &profile, &id);
+        assert!(path.exists());
+        let export: Value = app
+            .as_bearer(Method::POST, "/account/export", &s)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let media = &export["profile"]["media"][0];
+        assert_eq!(media["id"], id.as_str(), "{export}");
+        let url = media["downloadUrl"].as_str().unwrap();
+        let bytes = raw_client()
+            .get(local(&app, url))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(
+            bytes.as_ref(),
+            png(4, 2).as_slice(),
+            "download URL serves the file"
+        );
+        assert!(
+            !export.to_string().contains("object_key") && !export.to_string().contains("objectKey")
+        );
+
+        let resp = app
+            .as_bearer(Method::DELETE, "/account", &s)
+            .json(&json!({"confirmPassword": crate::support::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(!path.exists(), "{db:?}: media file removed");
+        assert!(!staging_file(&app, &profile, &id).exists());
+        assert_eq!(app.me_status(&s).await, 401);
+        let resp = raw_client().get(local(&app, url)).send().await.unwrap();
+        assert!(resp.status().is_client_error());
+    }
+}

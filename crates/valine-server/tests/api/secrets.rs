@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::support::{PASSWORD, TestApp, raw_client, set_cookies};
 
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -33,7 +33,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 /// A process-wide subscriber writing into a buffer. Global rather than thread-local:
 /// tracing caches per-callsite interest process-wide, so a thread-local subscriber could miss
 /// events whose callsites another test's thread registered first.
-fn captured_logs() -> Captured {
+pub fn captured_logs() -> Captured {
     static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
     LOGS.get_or_init(|| {
         let logs = Captured::default();

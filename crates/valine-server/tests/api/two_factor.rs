@@ -341,6 +341,7 @@ async fn disable_needs_password_and_code_and_reset_needs_a_code() {
 
 #[tokio::test]
 async fn secret_is_encrypted_at_rest_and_never_logged() {
+    crate::secrets::captured_logs();
     let app = TestApp::sqlite().await;
     let (_s, secret, _) = with_2fa(&app, "vault").await;
     let row = app
@@ -365,6 +366,21 @@ async fn secret_is_encrypted_at_rest_and_never_logged() {
         .decode(secret.as_bytes())
         .unwrap();
     assert!(!raw.contains(&hex::encode(&decoded)));
+    // Nor does the account export.
+    let export = app
+        .as_bearer(Method::POST, "/account/export", &_s)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(export.contains("vault"), "export is the user's");
+    assert!(!export.contains(&secret) && !export.contains(&raw));
+    // Nor any log line.
+    let logs =
+        String::from_utf8(crate::secrets::captured_logs().0.lock().unwrap().clone()).unwrap();
+    assert!(!logs.contains(&secret));
     // The whole database file holds no clear copy either.
     let db = std::fs::read(app.state.settings.data_dir.join("valine.db")).unwrap();
     let db_text = String::from_utf8_lossy(&db);
