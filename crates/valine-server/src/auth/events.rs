@@ -43,6 +43,23 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use valine_store::security_events::NewSecurityEvent;
 
+fn new_event<'a>(
+    user_id: Option<&'a str>,
+    event: EventType,
+    client: &'a ClientInfo,
+    metadata: &'a str,
+) -> NewSecurityEvent<'a> {
+    NewSecurityEvent {
+        user_id,
+        event_type: event.as_str(),
+        at: valine_store::now_ms(),
+        ip_address: client.ip.as_deref(),
+        user_agent: client.user_agent.as_deref(),
+        actor: None,
+        metadata,
+    }
+}
+
 /// Records an event on its own.
 pub async fn record(
     state: &AppState,
@@ -54,15 +71,7 @@ pub async fn record(
     let metadata = metadata.to_string();
     state
         .store
-        .record_event(&NewSecurityEvent {
-            user_id,
-            event_type: event.as_str(),
-            at: valine_store::now_ms(),
-            ip_address: client.ip.as_deref(),
-            user_agent: client.user_agent.as_deref(),
-            actor: None,
-            metadata: &metadata,
-        })
+        .record_event(&new_event(user_id, event, client, &metadata))
         .await?;
     state.metrics.auth_event(event);
     Ok(())
@@ -80,18 +89,7 @@ pub async fn record_tx(
     let metadata = metadata.to_string();
     state
         .store
-        .record_event_tx(
-            tx,
-            &NewSecurityEvent {
-                user_id,
-                event_type: event.as_str(),
-                at: valine_store::now_ms(),
-                ip_address: client.ip.as_deref(),
-                user_agent: client.user_agent.as_deref(),
-                actor: None,
-                metadata: &metadata,
-            },
-        )
+        .record_event_tx(tx, &new_event(user_id, event, client, &metadata))
         .await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -135,16 +135,17 @@ async fn resend_verification(State(state): State<AppState>, auth: AuthUser) -> A
     Ok(resp)
 }
 
+/// The resend budget in the same `X-RateLimit-*` form as the rate-limit layer's.
 fn rate_headers(h: &mut HeaderMap, remaining: i64, reset_at_ms: i64) {
-    for (name, value) in [
-        ("x-ratelimit-limit", RESENDS_PER_HOUR.to_string()),
-        ("x-ratelimit-remaining", remaining.max(0).to_string()),
-        ("x-ratelimit-reset", (reset_at_ms / 1000).to_string()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.insert(name, v);
-        }
-    }
+    crate::http::rate_limit::set_headers(
+        h,
+        &crate::ratelimit::Decision {
+            allowed: remaining >= 0,
+            limit: RESENDS_PER_HOUR.unsigned_abs(),
+            remaining: remaining.max(0).unsigned_abs(),
+            reset_at_ms,
+        },
+    );
 }
 
 #[derive(Deserialize, ToSchema, Default)]
