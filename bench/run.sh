@@ -36,10 +36,11 @@ case $TREE in
   head)
     SRC=$ROOT/target/bench-src TARGET=$ROOT/target/bench-target
     # Re-extract only when the committed sources changed (keeps the rebuild incremental).
-    stamp=$(git ls-tree HEAD Cargo.toml Cargo.lock crates | sha1sum | cut -c1-40)
+    COMMIT=$(git rev-parse --short HEAD)
+    stamp=$(git ls-tree "$COMMIT" Cargo.toml Cargo.lock crates | sha1sum | cut -c1-40)
     if [[ $(cat "$SRC/.bench-stamp" 2>/dev/null) != "$stamp" ]]; then
       rm -rf "$SRC" && mkdir -p "$SRC"
-      git archive HEAD Cargo.toml Cargo.lock crates | tar -x -C "$SRC"
+      git archive "$COMMIT" Cargo.toml Cargo.lock crates | tar -x -C "$SRC"
       echo "$stamp" >"$SRC/.bench-stamp"
     fi ;;
   *) die "BENCH_TREE must be worktree or head" ;;
@@ -76,7 +77,7 @@ cp "$TARGET/release/valine" "$TARGET/release/examples/flaky_bench" \
 BIN=$WORK/bin/valine FLAKY_BENCH=$WORK/bin/flaky_bench PARSE_BENCH=$WORK/bin/parse_bench
 
 started_all=$(date +%s)
-if [[ $TREE == head ]]; then built="HEAD $(git rev-parse --short HEAD)"; else
+if [[ $TREE == head ]]; then built="HEAD $COMMIT (committed sources only)"; else
   built="working tree at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo ' + uncommitted changes')"; fi
 log "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load: $(cut -d' ' -f1-3 /proc/loadavg); built: $built"
 
