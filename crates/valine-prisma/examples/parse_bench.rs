@@ -3,6 +3,11 @@
 
 use std::time::Instant;
 
+// The `valine` binary's allocator, so this measures what `valine schema diff` and the
+// server run with; parse + diff is allocation-heavy (a tree per schema, an IR per tree).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Adds a nullable field to every `every`-th model, widens a few columns, adds a model.
 fn modified(base: &str, every: usize) -> String {
     let mut out = String::with_capacity(base.len() + base.len() / 8);
