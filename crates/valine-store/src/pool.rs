@@ -81,6 +81,11 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(opts.max_connections)
             .acquire_timeout(opts.acquire_timeout)
+            // sqlx pings every connection on acquire by default: for SQLite that is an extra
+            // round trip to the connection's worker thread on every query (a quarter of
+            // `/auth/me`'s time went to such hand-offs). A dead PostgreSQL connection now
+            // surfaces as one failed query, after which the pool replaces it.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
