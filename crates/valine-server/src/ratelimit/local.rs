@@ -6,12 +6,20 @@ use std::time::Duration;
 
 use super::{BoxFut, CounterStore, Window};
 
-/// Above this many keys, expired windows are swept on the next hit.
+/// Above this many keys, expired windows are swept — at most once a second, so a flood
+/// of distinct keys cannot make every hit pay for a full scan.
 const SWEEP_AT: usize = 100_000;
+const SWEEP_EVERY_MS: i64 = 1_000;
 
 #[derive(Default)]
 pub struct LocalStore {
-    windows: Mutex<HashMap<String, Window>>,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Default)]
+struct Windows {
+    map: HashMap<String, Window>,
+    last_sweep_ms: i64,
 }
 
 impl CounterStore for LocalStore {
@@ -19,14 +27,15 @@ impl CounterStore for LocalStore {
         Box::pin(async move {
             let now = valine_store::now_ms();
             let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
-            let mut map = self
+            let mut guard = self
                 .windows
                 .lock()
                 .map_err(|_| "lock poisoned".to_string())?;
-            if map.len() > SWEEP_AT {
-                map.retain(|_, w| w.reset_at_ms > now);
+            if guard.map.len() > SWEEP_AT && now - guard.last_sweep_ms >= SWEEP_EVERY_MS {
+                guard.map.retain(|_, w| w.reset_at_ms > now);
+                guard.last_sweep_ms = now;
             }
-            let w = map.entry(key.to_string()).or_insert(Window {
+            let w = guard.map.entry(key.to_string()).or_insert(Window {
                 count: 0,
                 reset_at_ms: now.saturating_add(window_ms),
             });
@@ -48,7 +57,7 @@ impl CounterStore for LocalStore {
                 .windows
                 .lock()
                 .map_err(|_| "lock poisoned".to_string())?;
-            Ok(map.get(key).copied().filter(|w| w.reset_at_ms > now))
+            Ok(map.map.get(key).copied().filter(|w| w.reset_at_ms > now))
         })
     }
 
@@ -58,7 +67,7 @@ impl CounterStore for LocalStore {
                 .windows
                 .lock()
                 .map_err(|_| "lock poisoned".to_string())?;
-            map.remove(key);
+            map.map.remove(key);
             Ok(())
         })
     }
