@@ -30,8 +30,12 @@ const TOUCH_INTERVAL_MS: i64 = 60_000;
 
 /// The access token of a request: `Authorization: Bearer` first, then the cookie.
 pub fn access_token(parts: &Parts) -> Option<(String, Credential)> {
-    let bearer = parts
-        .headers
+    access_token_from(&parts.headers)
+}
+
+/// [`access_token`] from bare headers (layers and handlers that do not extract a user).
+pub fn access_token_from(headers: &axum::http::HeaderMap) -> Option<(String, Credential)> {
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -43,7 +47,7 @@ pub fn access_token(parts: &Parts) -> Option<(String, Credential)> {
     if let Some(t) = bearer {
         return Some((t, Credential::Bearer));
     }
-    cookies::read(&parts.headers, cookies::ACCESS).map(|t| (t, Credential::Cookie))
+    cookies::read(headers, cookies::ACCESS).map(|t| (t, Credential::Cookie))
 }
 
 async fn authenticate(

@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::cookies;
 use crate::error::ApiError;
 use crate::http::client::client_ip;
 use crate::ratelimit::{Decision, Rule};
@@ -109,12 +108,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 /// The user a request authenticates as (signature-checked token, no database), so the
 /// write and read tiers count per user rather than per shared IP.
 fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string)
-        .or_else(|| cookies::read(headers, cookies::ACCESS))?;
+    let (token, _) = crate::http::auth::access_token_from(headers)?;
     state
         .auth
         .access

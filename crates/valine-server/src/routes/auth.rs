@@ -370,13 +370,8 @@ async fn logout(
     // The session is found from the access token if it is still valid, else from the
     // refresh cookie, so logging out works after the access token expired.
     let mut target: Option<(String, String)> = None;
-    let bearer_or_cookie = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string)
-        .or_else(|| cookies::read(&headers, cookies::ACCESS));
-    if let Some(claims) = bearer_or_cookie.and_then(|t| state.auth.access.verify(&t)) {
+    let presented = crate::http::auth::access_token_from(&headers);
+    if let Some(claims) = presented.and_then(|(t, _)| state.auth.access.verify(&t)) {
         target = Some((claims.sub, claims.sid));
     } else if let Some(rt) = cookies::read(&headers, cookies::REFRESH)
         && let Some(row) = state
