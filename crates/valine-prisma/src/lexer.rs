@@ -57,158 +57,242 @@ pub struct Token<'a> {
     pub span: Span,
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+/// A token as the parser sees it: `Copy`, with string literals left as their source span
+/// (the parser unescapes the few it keeps, with [`string_value`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Raw<'a> {
+    Word(&'a str),
+    Str,
+    At,
+    AtAt,
+    LBrace,
+    RBrace,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Comma,
+    Colon,
+    Dot,
+    Eq,
+    Question,
+    Newline,
+    Comment { doc: bool, text: &'a str },
+    Eof,
 }
 
-/// Tokenizes the whole input. Errors on characters Prisma's grammar has no place for and on
-/// unterminated strings. Works on bytes: every token boundary is an ASCII byte, and non-ASCII
-/// text can only appear inside strings and comments (or as Unicode whitespace).
-pub fn lex(src: &str) -> Result<Vec<Token<'_>>, SchemaError> {
-    let bytes = src.as_bytes();
-    // Schemas run at about one token per four bytes; sizing for that avoids regrowing (and
-    // copying) a multi-megabyte vector on large inputs.
-    let mut out = Vec::with_capacity(src.len() / 3 + 16);
-    let mut i = 0usize;
-    let slice = |a: usize, b: usize| src.get(a..b).unwrap_or("");
-    while let Some(&b) = bytes.get(i) {
-        let start = i;
-        let one = |tok: Tok<'static>| Token {
-            tok,
-            span: Span {
-                start,
-                end: start + 1,
-            },
-        };
-        match b {
-            b' ' | b'\t' => i += 1,
-            b'\n' => {
-                out.push(one(Tok::Newline));
-                i += 1;
-            }
-            b'\r' => {
-                // CRLF and a lone CR are both one line break, as in Prisma's NEWLINE rule.
-                i += if bytes.get(i + 1) == Some(&b'\n') {
-                    2
-                } else {
-                    1
-                };
-                out.push(Token {
-                    tok: Tok::Newline,
-                    span: Span { start, end: i },
-                });
-            }
-            b'/' => {
-                if bytes.get(i + 1) != Some(&b'/') {
-                    return Err(SchemaError::at(src, start, "unexpected character `/`"));
-                }
-                let doc = bytes.get(i + 2) == Some(&b'/');
-                let body = start + if doc { 3 } else { 2 };
-                let end = bytes
-                    .get(body..)
-                    .and_then(|r| r.iter().position(|&c| c == b'\n' || c == b'\r'))
-                    .map_or(src.len(), |p| body + p);
-                out.push(Token {
-                    tok: Tok::Comment {
-                        doc,
-                        text: slice(body, end),
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawToken<'a> {
+    pub tok: Raw<'a>,
+    pub span: Span,
+}
+
+/// Bytes that continue a word: ASCII letters, digits, `_` and `-`.
+const WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    t
+};
+
+fn is_word_byte(b: u8) -> bool {
+    WORD[usize::from(b)]
+}
+
+/// A streaming tokenizer: [`Lexer::next_token`] yields one token at a time, so no token
+/// vector is ever built (for a large schema that vector was megabytes of fresh memory).
+/// Cloning it is cheap, which is how the parser looks ahead in error paths.
+#[derive(Clone)]
+pub(crate) struct Lexer<'a> {
+    src: &'a str,
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(src: &'a str) -> Self {
+        Lexer { src, pos: 0 }
+    }
+
+    /// The next token; `Eof` (forever) at the end of the input. Errors on characters
+    /// Prisma's grammar has no place for and on unterminated strings. Works on bytes: every
+    /// token boundary is an ASCII byte, and non-ASCII text can only appear inside strings
+    /// and comments (or as Unicode whitespace).
+    pub(crate) fn next_token(&mut self) -> Result<RawToken<'a>, SchemaError> {
+        let src = self.src;
+        let bytes = src.as_bytes();
+        let slice = |a: usize, b: usize| src.get(a..b).unwrap_or("");
+        let mut i = self.pos;
+        loop {
+            let Some(&b) = bytes.get(i) else {
+                self.pos = i;
+                return Ok(RawToken {
+                    tok: Raw::Eof,
+                    span: Span {
+                        start: src.len(),
+                        end: src.len(),
                     },
-                    span: Span { start, end },
                 });
-                i = end;
-            }
-            b'"' => {
-                let (value, end) = lex_string(src, start)?;
-                out.push(Token {
-                    tok: Tok::Str(value),
-                    span: Span { start, end },
-                });
-                i = end;
-            }
-            b'@' => {
-                if bytes.get(i + 1) == Some(&b'@') {
-                    out.push(Token {
-                        tok: Tok::AtAt,
-                        span: Span {
-                            start,
-                            end: start + 2,
-                        },
-                    });
-                    i += 2;
-                } else {
-                    out.push(one(Tok::At));
+            };
+            let start = i;
+            let (tok, end) = match b {
+                b' ' | b'\t' => {
                     i += 1;
-                }
-            }
-            b'{' | b'}' | b'(' | b')' | b'[' | b']' | b',' | b':' | b'.' | b'=' | b'?' => {
-                out.push(one(match b {
-                    b'{' => Tok::LBrace,
-                    b'}' => Tok::RBrace,
-                    b'(' => Tok::LParen,
-                    b')' => Tok::RParen,
-                    b'[' => Tok::LBracket,
-                    b']' => Tok::RBracket,
-                    b',' => Tok::Comma,
-                    b':' => Tok::Colon,
-                    b'.' => Tok::Dot,
-                    b'=' => Tok::Eq,
-                    _ => Tok::Question,
-                }));
-                i += 1;
-            }
-            b if b.is_ascii_alphanumeric() || b == b'-' => {
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    // A number may carry one decimal point (`1.5`); identifiers never do, and
-                    // `db.Text` is a path of two words joined by a Dot token.
-                    let decimal = c == b'.'
-                        && is_number_prefix(slice(start, i))
-                        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
-                    if is_word_byte(c) || decimal {
+                    while let Some(b' ' | b'\t') = bytes.get(i) {
                         i += 1;
+                    }
+                    continue;
+                }
+                b'\n' => (Raw::Newline, i + 1),
+                b'\r' => {
+                    // CRLF and a lone CR are both one line break, as in Prisma's NEWLINE rule.
+                    let end = if bytes.get(i + 1) == Some(&b'\n') {
+                        i + 2
                     } else {
-                        break;
+                        i + 1
+                    };
+                    (Raw::Newline, end)
+                }
+                b'/' => {
+                    if bytes.get(i + 1) != Some(&b'/') {
+                        return Err(SchemaError::at(src, start, "unexpected character `/`"));
+                    }
+                    let doc = bytes.get(i + 2) == Some(&b'/');
+                    let body = start + if doc { 3 } else { 2 };
+                    let end = bytes
+                        .get(body..)
+                        .and_then(|r| r.iter().position(|&c| c == b'\n' || c == b'\r'))
+                        .map_or(src.len(), |p| body + p);
+                    (
+                        Raw::Comment {
+                            doc,
+                            text: slice(body, end),
+                        },
+                        end,
+                    )
+                }
+                b'"' => (Raw::Str, string_end(src, start)?),
+                b'@' => {
+                    if bytes.get(i + 1) == Some(&b'@') {
+                        (Raw::AtAt, i + 2)
+                    } else {
+                        (Raw::At, i + 1)
                     }
                 }
-                let word = slice(start, i);
-                if word == "-" {
-                    return Err(SchemaError::at(src, start, "unexpected character `-`"));
+                b'{' => (Raw::LBrace, i + 1),
+                b'}' => (Raw::RBrace, i + 1),
+                b'(' => (Raw::LParen, i + 1),
+                b')' => (Raw::RParen, i + 1),
+                b'[' => (Raw::LBracket, i + 1),
+                b']' => (Raw::RBracket, i + 1),
+                b',' => (Raw::Comma, i + 1),
+                b':' => (Raw::Colon, i + 1),
+                b'.' => (Raw::Dot, i + 1),
+                b'=' => (Raw::Eq, i + 1),
+                b'?' => (Raw::Question, i + 1),
+                b if b.is_ascii_alphanumeric() || b == b'-' => {
+                    i += 1;
+                    while let Some(&c) = bytes.get(i) {
+                        // A number may carry one decimal point (`1.5`); identifiers never
+                        // do, and `db.Text` is a path of two words joined by a Dot token.
+                        let decimal = || {
+                            c == b'.'
+                                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+                                && is_number_prefix(slice(start, i))
+                        };
+                        if is_word_byte(c) || decimal() {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    let word = slice(start, i);
+                    if word == "-" {
+                        return Err(SchemaError::at(src, start, "unexpected character `-`"));
+                    }
+                    (Raw::Word(word), i)
                 }
-                out.push(Token {
-                    tok: Tok::Word(word),
-                    span: Span { start, end: i },
-                });
-            }
-            _ => {
-                let ch = src
-                    .get(i..)
-                    .and_then(|r| r.chars().next())
-                    .unwrap_or('\u{fffd}');
-                if ch.is_whitespace() && ch != '\u{85}' {
-                    // Unicode space separators count as whitespace, like Prisma's rule.
-                    i += ch.len_utf8();
-                } else {
+                _ => {
+                    let ch = src
+                        .get(i..)
+                        .and_then(|r| r.chars().next())
+                        .unwrap_or('\u{fffd}');
+                    if ch.is_whitespace() && ch != '\u{85}' {
+                        // Unicode space separators count as whitespace, like Prisma's rule.
+                        i += ch.len_utf8();
+                        continue;
+                    }
                     return Err(SchemaError::at(
                         src,
                         start,
                         format!("unexpected character `{}`", ch.escape_debug()),
                     ));
                 }
-            }
+            };
+            self.pos = end;
+            return Ok(RawToken {
+                tok,
+                span: Span { start, end },
+            });
         }
     }
-    out.push(Token {
-        tok: Tok::Eof,
-        span: Span {
-            start: src.len(),
-            end: src.len(),
-        },
-    });
-    Ok(out)
+}
+
+/// Tokenizes the whole input (the parser streams instead; this is for tests and tools).
+pub fn lex(src: &str) -> Result<Vec<Token<'_>>, SchemaError> {
+    let mut lexer = Lexer::new(src);
+    let mut out = Vec::new();
+    loop {
+        let t = lexer.next_token()?;
+        let tok = match t.tok {
+            Raw::Word(w) => Tok::Word(w),
+            Raw::Str => Tok::Str(string_value(src, t.span.start)?.0),
+            Raw::At => Tok::At,
+            Raw::AtAt => Tok::AtAt,
+            Raw::LBrace => Tok::LBrace,
+            Raw::RBrace => Tok::RBrace,
+            Raw::LParen => Tok::LParen,
+            Raw::RParen => Tok::RParen,
+            Raw::LBracket => Tok::LBracket,
+            Raw::RBracket => Tok::RBracket,
+            Raw::Comma => Tok::Comma,
+            Raw::Colon => Tok::Colon,
+            Raw::Dot => Tok::Dot,
+            Raw::Eq => Tok::Eq,
+            Raw::Question => Tok::Question,
+            Raw::Newline => Tok::Newline,
+            Raw::Comment { doc, text } => Tok::Comment { doc, text },
+            Raw::Eof => Tok::Eof,
+        };
+        let eof = tok == Tok::Eof;
+        out.push(Token { tok, span: t.span });
+        if eof {
+            return Ok(out);
+        }
+    }
+}
+
+/// The end offset of the string literal starting at the `"` at `start`, checking it the way
+/// [`string_value`] reads it; most strings have no escapes and are checked byte by byte.
+fn string_end(src: &str, start: usize) -> Result<usize, SchemaError> {
+    let body = start + 1;
+    let rest = src.as_bytes().get(body..).unwrap_or(&[]);
+    for (p, &b) in rest.iter().enumerate() {
+        match b {
+            b'"' => return Ok(body + p + 1),
+            // Escapes, control characters and non-ASCII text take the full path.
+            b'\\' | 0..=0x1f | 0x7f.. => break,
+            _ => {}
+        }
+    }
+    string_value(src, start).map(|(_, end)| end)
 }
 
 /// A string literal starting at the `"` at `start`; returns its value and end offset.
-fn lex_string(src: &str, start: usize) -> Result<(Cow<'_, str>, usize), SchemaError> {
+pub(crate) fn string_value(src: &str, start: usize) -> Result<(Cow<'_, str>, usize), SchemaError> {
     let body = start + 1;
     let rest = src.get(body..).unwrap_or("");
     // Fast path: no escapes, so the value is a slice of the source.
@@ -256,15 +340,15 @@ fn is_number_prefix(w: &str) -> bool {
 
 /// True when a word is a numeric literal (`-?digits(.digits)?`).
 pub fn is_number(w: &str) -> bool {
-    let body = w.strip_prefix('-').unwrap_or(w);
-    let mut parts = body.splitn(2, '.');
-    let int_ok = parts
-        .next()
-        .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-    let frac_ok = parts
-        .next()
-        .is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-    int_ok && frac_ok
+    let body = w.as_bytes();
+    let body = body.strip_prefix(b"-").unwrap_or(body);
+    let int_len = body.iter().take_while(|b| b.is_ascii_digit()).count();
+    match body.get(int_len..) {
+        _ if int_len == 0 => false,
+        Some([]) => true,
+        Some([b'.', frac @ ..]) => !frac.is_empty() && frac.iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
 }
 
 fn push_escape(

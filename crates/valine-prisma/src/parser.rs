@@ -3,69 +3,147 @@
 
 use crate::ast::*;
 use crate::error::SchemaError;
-use crate::lexer::{Span, Tok, Token, is_number, lex};
+use crate::lexer::{Lexer, Raw as Tok, RawToken as Token, Span, is_number, string_value};
 
 /// Nesting limit for arrays and function calls, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
 pub fn parse_syntax(src: &str) -> Result<Schema, SchemaError> {
-    let tokens = lex(src)?;
-    let mut p = Parser {
-        src,
-        tokens: &tokens,
-        pos: 0,
+    let mut p = Parser::new(src);
+    let result = p.schema();
+    // Tokens are lexed as the parser goes, but a lexical error anywhere in the input is
+    // reported before any syntax error, as if the whole input had been tokenized first.
+    if let Some(e) = p.lex_error.take() {
+        return Err(e);
+    }
+    let Err(e) = result else {
+        return result;
     };
-    p.schema()
+    let mut rest = p.lexer;
+    loop {
+        match rest.next_token() {
+            Ok(t) if t.tok == Tok::Eof => return Err(e),
+            Ok(_) => {}
+            Err(lex) => return Err(lex),
+        }
+    }
 }
 
 struct Parser<'a> {
     src: &'a str,
-    tokens: &'a [Token<'a>],
-    pos: usize,
+    lexer: Lexer<'a>,
+    /// The current token, then up to two tokens of lookahead (filled on demand, in order).
+    cur: Token<'a>,
+    next: [Option<Token<'a>>; 2],
+    /// End offset of the token before `cur`.
+    prev_end: usize,
+    /// The first lexical error; once set, the lexer is not asked again and every further
+    /// token is `Eof`.
+    lex_error: Option<SchemaError>,
 }
 
 type PResult<T> = Result<T, SchemaError>;
 
 impl<'a> Parser<'a> {
-    fn peek(&self) -> &'a Tok<'a> {
-        self.tokens.get(self.pos).map_or(&Tok::Eof, |t| &t.tok)
+    fn new(src: &'a str) -> Self {
+        let mut p = Parser {
+            src,
+            lexer: Lexer::new(src),
+            cur: Self::eof(src),
+            next: [None, None],
+            prev_end: 0,
+            lex_error: None,
+        };
+        p.cur = p.fetch();
+        p
     }
 
-    fn peek_at(&self, n: usize) -> &'a Tok<'a> {
-        self.tokens.get(self.pos + n).map_or(&Tok::Eof, |t| &t.tok)
+    fn eof(src: &str) -> Token<'a> {
+        Token {
+            tok: Tok::Eof,
+            span: Span {
+                start: src.len(),
+                end: src.len(),
+            },
+        }
+    }
+
+    fn fetch(&mut self) -> Token<'a> {
+        if self.lex_error.is_none() {
+            match self.lexer.next_token() {
+                Ok(t) => return t,
+                Err(e) => self.lex_error = Some(e),
+            }
+        }
+        Self::eof(self.src)
+    }
+
+    fn peek(&self) -> Tok<'a> {
+        self.cur.tok
+    }
+
+    fn peek_at(&mut self, n: usize) -> Tok<'a> {
+        if n == 0 {
+            return self.cur.tok;
+        }
+        let n = n.min(self.next.len());
+        for i in 0..n {
+            if self.next.get(i).is_some_and(Option::is_none) {
+                let t = self.fetch();
+                if let Some(slot) = self.next.get_mut(i) {
+                    *slot = Some(t);
+                }
+            }
+        }
+        self.next
+            .get(n - 1)
+            .copied()
+            .flatten()
+            .map_or(Tok::Eof, |t| t.tok)
+    }
+
+    /// The current token and every one after it, without consuming any (error paths only:
+    /// it re-lexes the rest of the input lazily).
+    fn upcoming(&self) -> impl Iterator<Item = Token<'a>> + use<'a> {
+        let mut lexer = self.lexer.clone();
+        let buffered = std::iter::once(self.cur).chain(self.next.into_iter().flatten());
+        let failed = self.lex_error.is_some();
+        buffered.chain(std::iter::from_fn(move || {
+            if failed {
+                return None;
+            }
+            lexer.next_token().ok()
+        }))
     }
 
     fn span(&self) -> Span {
-        self.tokens.get(self.pos).map_or(
-            Span {
-                start: self.src.len(),
-                end: self.src.len(),
-            },
-            |t| t.span,
-        )
+        self.cur.span
     }
 
     fn prev_end(&self) -> usize {
-        self.pos
-            .checked_sub(1)
-            .and_then(|i| self.tokens.get(i))
-            .map_or(0, |t| t.span.end)
+        self.prev_end
     }
 
     fn bump(&mut self) {
-        if self.pos < self.tokens.len() {
-            self.pos += 1;
-        }
+        self.prev_end = self.cur.span.end;
+        let [a, b] = &mut self.next;
+        self.cur = match a.take() {
+            Some(t) => {
+                *a = b.take();
+                t
+            }
+            None => self.fetch(),
+        };
     }
 
     fn err<T>(&self, msg: impl Into<String>) -> PResult<T> {
         Err(SchemaError::at(self.src, self.span().start, msg))
     }
 
-    fn describe(tok: &Tok<'_>) -> String {
+    fn describe(tok: Tok<'_>) -> String {
         match tok {
             Tok::Word(w) => format!("`{w}`"),
-            Tok::Str(_) => "a string".into(),
+            Tok::Str => "a string".into(),
             Tok::At => "`@`".into(),
             Tok::AtAt => "`@@`".into(),
             Tok::LBrace => "`{`".into(),
@@ -85,7 +163,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect(&mut self, want: &Tok<'_>, what: &str) -> PResult<Span> {
+    fn expect(&mut self, want: Tok<'_>, what: &str) -> PResult<Span> {
         if self.peek() == want {
             let s = self.span();
             self.bump();
@@ -98,13 +176,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The value of the current token, a string literal.
+    fn string(&self) -> PResult<String> {
+        string_value(self.src, self.span().start).map(|(v, _)| v.into_owned())
+    }
+
     /// An identifier: a word that is not a number and does not start with `-`.
     fn ident(&mut self, what: &str) -> PResult<(&'a str, Span)> {
         match self.peek() {
             Tok::Word(w) if !w.starts_with('-') && !is_number(w) => {
                 let s = self.span();
                 self.bump();
-                Ok((*w, s))
+                Ok((w, s))
             }
             other => self.err(format!("expected {what}, found {}", Self::describe(other))),
         }
@@ -140,7 +223,7 @@ impl<'a> Parser<'a> {
                     self.bump();
                 }
                 Tok::Comment { doc, text } => {
-                    if *doc {
+                    if doc {
                         docs.push(text.strip_prefix(' ').unwrap_or(text).to_string());
                     }
                     self.bump();
@@ -157,7 +240,7 @@ impl<'a> Parser<'a> {
             let start = self.span();
             let kw = match self.peek() {
                 Tok::Eof => break,
-                Tok::Word(w) => *w,
+                Tok::Word(w) => w,
                 _ => {
                     return self.err(
                         "This line is invalid. It does not start with any known Prisma schema keyword.",
@@ -200,14 +283,10 @@ impl<'a> Parser<'a> {
             Tok::Newline | Tok::Comment { .. } => {
                 // Prisma's grammar has no newline between a block's name and its `{`; point
                 // at the brace if it sits on a following line, since that is what to move.
-                let mut look = self.pos;
-                while let Some(t) = self.tokens.get(look) {
-                    match t.tok {
-                        Tok::Newline | Tok::Comment { .. } => look += 1,
-                        _ => break,
-                    }
-                }
-                let at = match self.tokens.get(look) {
+                let next = self
+                    .upcoming()
+                    .find(|t| !matches!(t.tok, Tok::Newline | Tok::Comment { .. }));
+                let at = match next {
                     Some(t) if t.tok == Tok::LBrace => t.span.start,
                     _ => self.span().start,
                 };
@@ -245,7 +324,7 @@ impl<'a> Parser<'a> {
     /// in Prisma's grammar: a comment, another block, or an error.
     fn block_close(&mut self) -> PResult<usize> {
         let end = self.span().end;
-        self.expect(&Tok::RBrace, "`}`")?;
+        self.expect(Tok::RBrace, "`}`")?;
         Ok(end)
     }
 
@@ -299,15 +378,15 @@ impl<'a> Parser<'a> {
         }
         let type_start = self.span().start;
         let ty = match self.peek() {
-            Tok::Word(w) if *w == "Unsupported" && matches!(self.peek_at(1), Tok::LParen) => {
+            Tok::Word("Unsupported") if matches!(self.peek_at(1), Tok::LParen) => {
                 self.bump();
                 self.bump();
                 let s = match self.peek() {
-                    Tok::Str(s) => s.to_string(),
+                    Tok::Str => self.string()?,
                     _ => return self.err("`Unsupported` takes one string argument"),
                 };
                 self.bump();
-                self.expect(&Tok::RParen, "`)`")?;
+                self.expect(Tok::RParen, "`)`")?;
                 FieldType::Unsupported(s)
             }
             Tok::Word(_) => FieldType::Named(intern(self.ident("a field type")?.0)),
@@ -383,25 +462,45 @@ impl<'a> Parser<'a> {
     }
 
     fn path(&mut self, what: &str) -> PResult<Name> {
-        let (first, _) = self.ident(what)?;
+        let (first, first_span) = self.ident(what)?;
         if !matches!(self.peek(), Tok::Dot) {
             return Ok(intern(first));
         }
-        let mut name = first.to_string();
+        // Written without spaces (`db.VarChar`, as nearly always), the path is a slice of
+        // the source; otherwise its parts are joined.
+        let mut end = first_span.end;
+        let mut joined: Option<String> = None;
         while matches!(self.peek(), Tok::Dot) {
+            let dot = self.span();
             self.bump();
-            let (part, _) = self.ident("a name after `.`")?;
-            name.push('.');
-            name.push_str(part);
+            let (part, span) = self.ident("a name after `.`")?;
+            if joined.is_none() && (dot.start != end || span.start != dot.end) {
+                joined = Some(
+                    self.src
+                        .get(first_span.start..end)
+                        .unwrap_or("")
+                        .to_string(),
+                );
+            }
+            match &mut joined {
+                Some(name) => {
+                    name.push('.');
+                    name.push_str(part);
+                }
+                None => end = span.end,
+            }
         }
-        Ok(intern(&name))
+        Ok(match joined {
+            Some(name) => intern(&name),
+            None => intern(self.src.get(first_span.start..end).unwrap_or("")),
+        })
     }
 
     fn arguments(&mut self, depth: usize) -> PResult<Vec<Argument>> {
         if depth > MAX_DEPTH {
             return self.err("expression nested too deeply");
         }
-        self.expect(&Tok::LParen, "`(`")?;
+        self.expect(Tok::LParen, "`(`")?;
         let mut args = Vec::new();
         loop {
             if matches!(self.peek(), Tok::RParen) {
@@ -448,9 +547,10 @@ impl<'a> Parser<'a> {
             return self.err("expression nested too deeply");
         }
         match self.peek() {
-            Tok::Str(s) => {
+            Tok::Str => {
+                let s = self.string()?;
                 self.bump();
-                Ok(Expr::String(s.to_string()))
+                Ok(Expr::String(s))
             }
             Tok::Word(w) if is_number(w) => {
                 self.bump();
@@ -561,7 +661,7 @@ impl<'a> Parser<'a> {
                     let pstart = self.span().start;
                     let (pname, _) = self.ident("a property name")?;
                     let pname = pname.to_string();
-                    self.expect(&Tok::Eq, "`=` after the property name")?;
+                    self.expect(Tok::Eq, "`=` after the property name")?;
                     if matches!(self.peek(), Tok::Newline | Tok::Comment { .. } | Tok::Eof) {
                         return self.err(format!("property `{pname}` has no value"));
                     }
