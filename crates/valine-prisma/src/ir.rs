@@ -130,11 +130,13 @@ fn name_limit(provider: &str) -> usize {
 /// Prisma's default constraint name: `{table}_{columns}` truncated to leave room for the
 /// suffix (`_idx`, `_key`, `_fkey`, `_pkey`).
 pub fn constraint_name(provider: &str, table: &str, columns: &[&str], suffix: &str) -> String {
-    let mut base = if columns.is_empty() {
-        table.to_string()
-    } else {
-        format!("{table}_{}", columns.join("_"))
-    };
+    let len = table.len() + columns.iter().map(|c| c.len() + 1).sum::<usize>();
+    let mut base = String::with_capacity(len + suffix.len());
+    base.push_str(table);
+    for c in columns {
+        base.push('_');
+        base.push_str(c);
+    }
     let room = name_limit(provider).saturating_sub(suffix.len());
     if base.len() > room {
         let mut cut = room;
@@ -510,85 +512,100 @@ fn db_type(provider: &str, ds_name: &str, scalar: &str, f: &Field) -> Cow<'stati
             .map(|(_, t)| (t, a))
     });
     if let Some((t, a)) = native {
-        let args: Vec<String> = a
-            .args
-            .iter()
-            .map(|x| match &x.value {
-                Expr::Number(n) => n.clone(),
-                Expr::String(s) => s.clone(),
-                Expr::Path(p) => p.to_string(),
-                other => crate::printer::expr(other),
-            })
-            .collect();
-        return Cow::Owned(native_type(provider, t, &args));
+        let mut args = String::new();
+        for (i, x) in a.args.iter().enumerate() {
+            if i > 0 {
+                args.push(',');
+            }
+            match &x.value {
+                Expr::Number(n) => args.push_str(n),
+                Expr::String(s) => args.push_str(s),
+                Expr::Path(p) => args.push_str(p),
+                other => args.push_str(&crate::printer::expr(other)),
+            }
+        }
+        return Cow::Owned(native_type(provider, t, !a.args.is_empty(), &args));
     }
     let pg = matches!(provider, "postgresql" | "postgres" | "cockroachdb");
-    let s = match (provider, scalar) {
-        (_, "String") if pg => "text",
-        (_, "Boolean") if pg => "boolean",
-        ("cockroachdb", "Int") => "int4",
-        (_, "Int") if pg => "integer",
-        (_, "BigInt") if pg => "bigint",
-        (_, "Float") if pg => "double precision",
-        (_, "Decimal") if pg => "decimal(65,30)",
-        (_, "DateTime") if pg => "timestamp(3)",
-        (_, "Json") if pg => "jsonb",
-        (_, "Bytes") if pg => "bytea",
-        ("mysql", "String") => "varchar(191)",
-        ("mysql", "Boolean") => "tinyint(1)",
-        ("mysql", "Int") => "int",
-        ("mysql", "BigInt") => "bigint",
-        ("mysql", "Float") => "double",
-        ("mysql", "Decimal") => "decimal(65,30)",
-        ("mysql", "DateTime") => "datetime(3)",
-        ("mysql", "Json") => "json",
-        ("mysql", "Bytes") => "longblob",
-        ("sqlite", "String") => "text",
-        ("sqlite", "Boolean") => "boolean",
-        ("sqlite", "Int") => "integer",
-        ("sqlite", "BigInt") => "bigint",
-        ("sqlite", "Float") => "real",
-        ("sqlite", "Decimal") => "decimal",
-        ("sqlite", "DateTime") => "datetime",
-        ("sqlite", "Json") => "jsonb",
-        ("sqlite", "Bytes") => "blob",
-        ("sqlserver", "String") => "nvarchar(1000)",
-        ("sqlserver", "Boolean") => "bit",
-        ("sqlserver", "Int") => "int",
-        ("sqlserver", "BigInt") => "bigint",
-        ("sqlserver", "Float") => "float(53)",
-        ("sqlserver", "Decimal") => "decimal(32,16)",
-        ("sqlserver", "DateTime") => "datetime2",
-        ("sqlserver", "Json") => "nvarchar(max)",
-        ("sqlserver", "Bytes") => "varbinary(max)",
-        (_, other) => return Cow::Owned(other.to_string()),
+    // One comparison of the provider, then of the scalar name.
+    let s = if pg {
+        match scalar {
+            "String" => "text",
+            "Boolean" => "boolean",
+            "Int" if provider == "cockroachdb" => "int4",
+            "Int" => "integer",
+            "BigInt" => "bigint",
+            "Float" => "double precision",
+            "Decimal" => "decimal(65,30)",
+            "DateTime" => "timestamp(3)",
+            "Json" => "jsonb",
+            "Bytes" => "bytea",
+            other => return Cow::Owned(other.to_string()),
+        }
+    } else {
+        match (provider, scalar) {
+            ("mysql", "String") => "varchar(191)",
+            ("mysql", "Boolean") => "tinyint(1)",
+            ("mysql", "Int") => "int",
+            ("mysql", "BigInt") => "bigint",
+            ("mysql", "Float") => "double",
+            ("mysql", "Decimal") => "decimal(65,30)",
+            ("mysql", "DateTime") => "datetime(3)",
+            ("mysql", "Json") => "json",
+            ("mysql", "Bytes") => "longblob",
+            ("sqlite", "String") => "text",
+            ("sqlite", "Boolean") => "boolean",
+            ("sqlite", "Int") => "integer",
+            ("sqlite", "BigInt") => "bigint",
+            ("sqlite", "Float") => "real",
+            ("sqlite", "Decimal") => "decimal",
+            ("sqlite", "DateTime") => "datetime",
+            ("sqlite", "Json") => "jsonb",
+            ("sqlite", "Bytes") => "blob",
+            ("sqlserver", "String") => "nvarchar(1000)",
+            ("sqlserver", "Boolean") => "bit",
+            ("sqlserver", "Int") => "int",
+            ("sqlserver", "BigInt") => "bigint",
+            ("sqlserver", "Float") => "float(53)",
+            ("sqlserver", "Decimal") => "decimal(32,16)",
+            ("sqlserver", "DateTime") => "datetime2",
+            ("sqlserver", "Json") => "nvarchar(max)",
+            ("sqlserver", "Bytes") => "varbinary(max)",
+            (_, other) => return Cow::Owned(other.to_string()),
+        }
     };
     Cow::Borrowed(s)
 }
 
 /// `@db.X(args)` as the database spells it; aliases that name the same type collapse
-/// (on PostgreSQL `@db.Text` on a `String` is exactly `text`).
-fn native_type(provider: &str, name: &str, args: &[String]) -> String {
+/// (on PostgreSQL `@db.Text` on a `String` is exactly `text`). `args` is the arguments
+/// joined with `,`; `has_args` tells an empty list from one empty argument.
+fn native_type(provider: &str, name: &str, has_args: bool, args: &str) -> String {
     let lower = name.to_ascii_lowercase();
     let pg = matches!(provider, "postgresql" | "postgres" | "cockroachdb");
     let base = match lower.as_str() {
-        "doubleprecision" if pg => "double precision".to_string(),
-        "integer" | "int4" if pg => "integer".to_string(),
-        "int8" if pg => "bigint".to_string(),
-        "int2" if pg => "smallint".to_string(),
-        "bool" if pg => "boolean".to_string(),
-        "string" if provider == "cockroachdb" => "text".to_string(),
-        "timestamp" | "timestamptz" | "time" | "timetz" if pg && args.is_empty() => {
+        "doubleprecision" if pg => "double precision",
+        "integer" | "int4" if pg => "integer",
+        "int8" if pg => "bigint",
+        "int2" if pg => "smallint",
+        "bool" if pg => "boolean",
+        "string" if provider == "cockroachdb" => "text",
+        "timestamp" | "timestamptz" | "time" | "timetz" if pg && !has_args => {
             return format!("{lower}(6)");
         }
-        "decimal" if pg && args.is_empty() => return "decimal(65,30)".to_string(),
-        _ => lower,
+        "decimal" if pg && !has_args => return "decimal(65,30)".to_string(),
+        _ if !has_args => return lower,
+        _ => lower.as_str(),
     };
-    if args.is_empty() {
-        base
-    } else {
-        format!("{base}({})", args.join(","))
+    if !has_args {
+        return base.to_string();
     }
+    let mut out = String::with_capacity(base.len() + args.len() + 2);
+    out.push_str(base);
+    out.push('(');
+    out.push_str(args);
+    out.push(')');
+    out
 }
 
 /// The default as the database stores it; `None` for defaults Prisma computes in the client
@@ -598,7 +615,18 @@ fn default_sql<'a>(
     f: &Field,
     enum_values: &FastMap<&str, &'a Enum>,
 ) -> Option<Cow<'a, str>> {
-    let quote = |s: &str| Cow::Owned(format!("'{}'", s.replace('\'', "''")));
+    let quote = |s: &str| {
+        let mut q = String::with_capacity(s.len() + 2);
+        q.push('\'');
+        for (i, part) in s.split('\'').enumerate() {
+            if i > 0 {
+                q.push_str("''");
+            }
+            q.push_str(part);
+        }
+        q.push('\'');
+        Cow::Owned(q)
+    };
     match v {
         Expr::String(s) => Some(quote(s)),
         Expr::Number(n) => Some(normalize_number(n)),

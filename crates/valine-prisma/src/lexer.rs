@@ -275,27 +275,37 @@ pub fn lex(src: &str) -> Result<Vec<Token<'_>>, SchemaError> {
     }
 }
 
-/// The end offset of the string literal starting at the `"` at `start`, checking it the way
-/// [`string_value`] reads it; most strings have no escapes and are checked byte by byte.
+/// The end offset of the string literal starting at the `"` at `start`, checked the way
+/// [`string_value`] reads it.
 fn string_end(src: &str, start: usize) -> Result<usize, SchemaError> {
     let body = start + 1;
-    let rest = src.as_bytes().get(body..).unwrap_or(&[]);
+    match src.as_bytes().get(body..).and_then(ascii_plain_len) {
+        Some(p) => Ok(body + p + 1),
+        None => string_value(src, start).map(|(_, end)| end),
+    }
+}
+
+/// The length of a string literal's body up to its closing `"` when everything before it is
+/// printable ASCII without escapes (most strings); `None` sends the caller the full way.
+fn ascii_plain_len(rest: &[u8]) -> Option<usize> {
     for (p, &b) in rest.iter().enumerate() {
         match b {
-            b'"' => return Ok(body + p + 1),
-            // Escapes, control characters and non-ASCII text take the full path.
-            b'\\' | 0..=0x1f | 0x7f.. => break,
+            b'"' => return Some(p),
+            b'\\' | 0..=0x1f | 0x7f.. => return None,
             _ => {}
         }
     }
-    string_value(src, start).map(|(_, end)| end)
+    None
 }
 
 /// A string literal starting at the `"` at `start`; returns its value and end offset.
 pub(crate) fn string_value(src: &str, start: usize) -> Result<(Cow<'_, str>, usize), SchemaError> {
     let body = start + 1;
     let rest = src.get(body..).unwrap_or("");
-    // Fast path: no escapes, so the value is a slice of the source.
+    // Fast paths: no escapes, so the value is a slice of the source.
+    if let Some(p) = ascii_plain_len(rest.as_bytes()) {
+        return Ok((Cow::Borrowed(rest.get(..p).unwrap_or("")), body + p + 1));
+    }
     if let Some(p) = rest.find(|c: char| c == '"' || c == '\\' || c.is_control())
         && rest.get(p..).is_some_and(|r| r.starts_with('"'))
     {

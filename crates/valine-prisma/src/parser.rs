@@ -40,6 +40,18 @@ struct Parser<'a> {
     /// The first lexical error; once set, the lexer is not asked again and every further
     /// token is `Eof`.
     lex_error: Option<SchemaError>,
+    /// Scratch stacks for the lists being built (nested lists push above their parent's
+    /// entries and take theirs off when done), so each finished list is allocated once, at
+    /// its exact size, instead of growing (and copying) step by step.
+    fields: Vec<Field>,
+    attrs: Vec<Attribute>,
+    args: Vec<Argument>,
+    items: Vec<Expr>,
+}
+
+/// The entries of `stack` from `base` on, as a list of its own.
+fn take<T>(stack: &mut Vec<T>, base: usize) -> Vec<T> {
+    stack.drain(base..).collect()
 }
 
 type PResult<T> = Result<T, SchemaError>;
@@ -53,6 +65,10 @@ impl<'a> Parser<'a> {
             next: [None, None],
             prev_end: 0,
             lex_error: None,
+            fields: Vec::new(),
+            attrs: Vec::new(),
+            args: Vec::new(),
+            items: Vec::new(),
         };
         p.cur = p.fetch();
         p
@@ -330,8 +346,7 @@ impl<'a> Parser<'a> {
 
     fn model(&mut self, kind: ModelKind, docs: Vec<String>) -> PResult<Model> {
         let (name, name_span, start) = self.block_header(kind.keyword())?;
-        let mut fields = Vec::new();
-        let mut attributes = Vec::new();
+        let (fields_base, attrs_base) = (self.fields.len(), self.attrs.len());
         loop {
             let field_docs = self.trivia();
             match self.peek() {
@@ -345,10 +360,14 @@ impl<'a> Parser<'a> {
                 Tok::AtAt => {
                     let at = self.span().start;
                     self.bump();
-                    attributes.push(self.attribute_body(at)?);
+                    let attribute = self.attribute_body(at)?;
+                    self.attrs.push(attribute);
                     self.end_of_line(false)?;
                 }
-                Tok::Word(_) => fields.push(self.field(field_docs)?),
+                Tok::Word(_) => {
+                    let field = self.field(field_docs)?;
+                    self.fields.push(field);
+                }
                 other => {
                     return self.err(format!(
                         "expected a field or a block attribute, found {}",
@@ -361,8 +380,8 @@ impl<'a> Parser<'a> {
         Ok(Model {
             kind,
             name,
-            fields,
-            attributes,
+            fields: take(&mut self.fields, fields_base),
+            attributes: take(&mut self.attrs, attrs_base),
             docs,
             span: Span { start, end },
             name_span,
@@ -400,8 +419,8 @@ impl<'a> Parser<'a> {
                 ));
             }
         };
-        let arity = match (self.peek(), self.peek_at(1)) {
-            (Tok::LBracket, Tok::RBracket) => {
+        let arity = match self.peek() {
+            Tok::LBracket if matches!(self.peek_at(1), Tok::RBracket) => {
                 self.bump();
                 self.bump();
                 if matches!(self.peek(), Tok::Question) {
@@ -410,7 +429,7 @@ impl<'a> Parser<'a> {
                 }
                 Arity::List
             }
-            (Tok::Question, _) => {
+            Tok::Question => {
                 self.bump();
                 if matches!(self.peek(), Tok::LBracket | Tok::Question) {
                     return self
@@ -424,11 +443,12 @@ impl<'a> Parser<'a> {
             start: type_start,
             end: self.prev_end(),
         };
-        let mut attributes = Vec::new();
+        let attrs_base = self.attrs.len();
         while matches!(self.peek(), Tok::At) {
             let at = self.span().start;
             self.bump();
-            attributes.push(self.attribute_body(at)?);
+            let attribute = self.attribute_body(at)?;
+            self.attrs.push(attribute);
         }
         let end = self.prev_end();
         self.end_of_line(false)?;
@@ -436,7 +456,7 @@ impl<'a> Parser<'a> {
             name,
             ty,
             arity,
-            attributes,
+            attributes: take(&mut self.attrs, attrs_base),
             docs,
             span: Span { start, end },
             type_span,
@@ -501,11 +521,11 @@ impl<'a> Parser<'a> {
             return self.err("expression nested too deeply");
         }
         self.expect(Tok::LParen, "`(`")?;
-        let mut args = Vec::new();
+        let base = self.args.len();
         loop {
             if matches!(self.peek(), Tok::RParen) {
                 self.bump();
-                return Ok(args);
+                return Ok(take(&mut self.args, base));
             }
             let start = self.span().start;
             let named =
@@ -521,7 +541,7 @@ impl<'a> Parser<'a> {
                 return self.err("expected an argument value");
             }
             let value = self.expr(depth + 1)?;
-            args.push(Argument {
+            self.args.push(Argument {
                 name,
                 value,
                 span: Span {
@@ -567,19 +587,20 @@ impl<'a> Parser<'a> {
             }
             Tok::LBracket => {
                 self.bump();
-                let mut items = Vec::new();
                 if matches!(self.peek(), Tok::RBracket) {
                     self.bump();
-                    return Ok(Expr::Array(items));
+                    return Ok(Expr::Array(Vec::new()));
                 }
+                let base = self.items.len();
                 // Unlike argument lists, Prisma's arrays take no trailing comma.
                 loop {
-                    items.push(self.expr(depth + 1)?);
+                    let item = self.expr(depth + 1)?;
+                    self.items.push(item);
                     match self.peek() {
                         Tok::Comma => self.bump(),
                         Tok::RBracket => {
                             self.bump();
-                            return Ok(Expr::Array(items));
+                            return Ok(Expr::Array(take(&mut self.items, base)));
                         }
                         other => {
                             return self.err(format!(
@@ -613,12 +634,14 @@ impl<'a> Parser<'a> {
                     let vstart = self.span().start;
                     let (vname, _) = self.ident("an enum value")?;
                     let vname = vname.to_string();
-                    let mut vattrs = Vec::new();
+                    let attrs_base = self.attrs.len();
                     while matches!(self.peek(), Tok::At) {
                         let at = self.span().start;
                         self.bump();
-                        vattrs.push(self.attribute_body(at)?);
+                        let attribute = self.attribute_body(at)?;
+                        self.attrs.push(attribute);
                     }
+                    let vattrs = take(&mut self.attrs, attrs_base);
                     let end = self.prev_end();
                     self.end_of_line(false)?;
                     values.push(EnumValue {
