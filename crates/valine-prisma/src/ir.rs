@@ -5,7 +5,7 @@
 
 use crate::ast::*;
 use crate::fasthash::FastMap;
-use crate::validate::{is_relation_field, listed_fields, relation_list, relation_name};
+use crate::validate::{is_relation_field, listed_fields, relation_items, relation_name};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -188,7 +188,9 @@ struct ModelInfo<'a> {
 pub fn lower(schema: &Schema) -> Ir<'_> {
     let provider = schema.provider();
     let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
-    let models: FastMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
+    let mut models: FastMap<&str, &Model> =
+        FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
+    models.extend(schema.models().map(|m| (m.name.as_str(), m)));
 
     let mut enums = BTreeMap::new();
     let mut enum_db: FastMap<&str, Cow<'_, str>> = FastMap::default();
@@ -219,15 +221,16 @@ pub fn lower(schema: &Schema) -> Ir<'_> {
             map_arg(&m.attributes, "schema"),
             map_arg(&m.attributes, "map").unwrap_or(m.name.as_str()),
         );
-        let columns = m
-            .fields
-            .iter()
-            .filter(|f| !is_relation_field(f, &models))
-            .map(|f| {
-                let col = map_arg(&f.attributes, "map").unwrap_or(f.name.as_ref());
-                (f.name.as_ref(), col)
-            })
-            .collect();
+        let mut columns = Vec::with_capacity(m.fields.len());
+        columns.extend(
+            m.fields
+                .iter()
+                .filter(|f| !is_relation_field(f, &models))
+                .map(|f| {
+                    let col = map_arg(&f.attributes, "map").unwrap_or(f.name.as_ref());
+                    (f.name.as_ref(), col)
+                }),
+        );
         infos.insert(
             m.name.as_str(),
             ModelInfo {
@@ -406,21 +409,21 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
     }
     let mut foreign_keys = Vec::new();
     for f in &m.fields {
-        let fields = relation_list(f, "fields");
-        if fields.is_empty() || !is_relation_field(f, models) {
+        let fields = relation_items(f, "fields");
+        if fields.clone().next().is_none() || !is_relation_field(f, models) {
             continue;
         }
         let Some(target) = ctx.infos.get(f.type_name()) else {
             continue;
         };
-        let references = relation_list(f, "references");
-        let cols: Vec<&str> = fields.iter().map(|x| col_of(x)).collect();
+        let references = relation_items(f, "references");
+        let cols: Vec<&str> = fields.clone().map(col_of).collect();
         let rel = f.attribute("relation");
         let optional = f.arity == Arity::Optional
-            || fields.iter().any(|x| {
+            || fields.clone().any(|x| {
                 m.fields
                     .iter()
-                    .any(|y| y.name == *x && y.arity == Arity::Optional)
+                    .any(|y| y.name == x && y.arity == Arity::Optional)
             });
         let action = |key: &str, default: &'static str| -> &'a str {
             rel.and_then(|a| a.arg(key, false))
@@ -438,10 +441,7 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
             field: f.name.as_ref(),
             columns: cols,
             referenced_table: target.table.clone(),
-            referenced_columns: references
-                .iter()
-                .map(|r| target.column(r).unwrap_or(r))
-                .collect(),
+            referenced_columns: references.map(|r| target.column(r).unwrap_or(r)).collect(),
             // Prisma's defaults: an optional relation nulls out, a required one restricts.
             on_delete: action("onDelete", if optional { "SetNull" } else { "Restrict" }),
             on_update: action("onUpdate", "Cascade"),

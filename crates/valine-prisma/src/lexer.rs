@@ -103,6 +103,14 @@ fn is_word_byte(b: u8) -> bool {
     WORD[usize::from(b)]
 }
 
+/// How many bytes from `from` on satisfy `pred`.
+#[inline]
+fn count_while(bytes: &[u8], from: usize, pred: impl Fn(u8) -> bool) -> usize {
+    bytes
+        .get(from..)
+        .map_or(0, |r| r.iter().take_while(|&&c| pred(c)).count())
+}
+
 /// A streaming tokenizer: [`Lexer::next_token`] yields one token at a time, so no token
 /// vector is ever built (for a large schema that vector was megabytes of fresh memory).
 /// Cloning it is cheap, which is how the parser looks ahead in error paths.
@@ -140,10 +148,7 @@ impl<'a> Lexer<'a> {
             let start = i;
             let (tok, end) = match b {
                 b' ' | b'\t' => {
-                    i += 1;
-                    while let Some(b' ' | b'\t') = bytes.get(i) {
-                        i += 1;
-                    }
+                    i += 1 + count_while(bytes, i + 1, |c| c == b' ' || c == b'\t');
                     continue;
                 }
                 b'\n' => (Raw::Newline, i + 1),
@@ -195,19 +200,17 @@ impl<'a> Lexer<'a> {
                 b'?' => (Raw::Question, i + 1),
                 b if b.is_ascii_alphanumeric() || b == b'-' => {
                     i += 1;
-                    while let Some(&c) = bytes.get(i) {
+                    loop {
+                        i += count_while(bytes, i, is_word_byte);
                         // A number may carry one decimal point (`1.5`); identifiers never
                         // do, and `db.Text` is a path of two words joined by a Dot token.
-                        let decimal = || {
-                            c == b'.'
-                                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
-                                && is_number_prefix(slice(start, i))
-                        };
-                        if is_word_byte(c) || decimal() {
-                            i += 1;
-                        } else {
+                        let decimal = bytes.get(i) == Some(&b'.')
+                            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+                            && is_number_prefix(slice(start, i));
+                        if !decimal {
                             break;
                         }
+                        i += 1;
                     }
                     let word = slice(start, i);
                     if word == "-" {

@@ -74,7 +74,9 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
         }
     }
     let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
-    let models: FastMap<&str, &Model> = schema.models().map(|m| (m.name.as_str(), m)).collect();
+    let mut models: FastMap<&str, &Model> =
+        FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
+    models.extend(schema.models().map(|m| (m.name.as_str(), m)));
 
     let mut enum_db_names: Vec<(Option<&str>, &str)> = Vec::new();
     for e in schema.enums() {
@@ -134,10 +136,11 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
         }
     }
 
+    let mut scratch = Scratch::default();
     let mut tables: FastMap<std::borrow::Cow<str>, &str> =
         FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
     for m in schema.models() {
-        check_model(src, m, &top, &models, ds_name)?;
+        check_model(src, m, &top, &models, ds_name, &mut scratch)?;
         if m.kind == ModelKind::Type {
             continue;
         }
@@ -202,17 +205,20 @@ fn expect_string_arg(src: &str, a: &Attribute) -> Result<(), SchemaError> {
 /// Field names listed by `@@id`/`@@unique`/`@@index` (`fields:` or positional), where an
 /// entry may be `name(sort: Desc)`.
 pub fn listed_fields(a: &Attribute) -> Vec<&str> {
-    match a.arg("fields", true) {
-        Some(Expr::Array(items)) => items
-            .iter()
-            .filter_map(|e| match e {
-                Expr::Path(p) => Some(p.as_ref()),
-                Expr::Function { name, .. } => Some(name.as_ref()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    listed(a).collect()
+}
+
+/// [`listed_fields`] without collecting them.
+fn listed(a: &Attribute) -> impl Iterator<Item = &str> + Clone {
+    let items: &[Expr] = match a.arg("fields", true) {
+        Some(Expr::Array(items)) => items,
+        _ => &[],
+    };
+    items.iter().filter_map(|e| match e {
+        Expr::Path(p) => Some(p.as_ref()),
+        Expr::Function { name, .. } => Some(name.as_ref()),
+        _ => None,
+    })
 }
 
 /// True for the built-in scalar type names.
@@ -242,22 +248,30 @@ pub fn is_relation_field(f: &Field, models: &FastMap<&str, &Model>) -> bool {
     matches!(&f.ty, FieldType::Named(n) if models.get(n.as_ref()).is_some_and(|m| m.kind != ModelKind::Type))
 }
 
-fn check_model(
+/// Lists [`check_model`] fills and empties per model and field, kept for the whole schema
+/// so they are allocated once.
+#[derive(Default)]
+struct Scratch<'s> {
+    attrs: Vec<&'s str>,
+    columns: Vec<(&'s str, &'s str)>,
+}
+
+fn check_model<'s>(
     src: &str,
-    m: &Model,
+    m: &'s Model,
     top: &FastMap<&str, &str>,
     models: &FastMap<&str, &Model>,
     ds_name: &str,
+    scratch: &mut Scratch<'s>,
 ) -> Result<(), SchemaError> {
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
     let kind = m.kind.keyword();
-    // Models have tens of fields: a scan of the names seen so far beats hashing each one.
-    let mut names: Vec<&str> = Vec::with_capacity(m.fields.len());
     let mut ids = 0usize;
-    for f in &m.fields {
+    for (i, f) in m.fields.iter().enumerate() {
         check_name(src, &f.name, f.span, "field")?;
-        let fname: &str = &f.name;
-        if names.contains(&fname) {
+        // Models have tens of fields: a scan of the names seen so far beats hashing each one.
+        let earlier = m.fields.get(..i).unwrap_or_default();
+        if earlier.iter().any(|e| e.name == f.name) {
             return err(
                 f.span,
                 format!(
@@ -266,7 +280,6 @@ fn check_model(
                 ),
             );
         }
-        names.push(fname);
         if let FieldType::Named(t) = &f.ty
             && !is_scalar(t)
             && !top.contains_key(t.as_ref())
@@ -279,7 +292,8 @@ fn check_model(
             );
         }
         // Attribute lists are a handful long: a scan beats allocating a set per field.
-        let mut seen_attrs: Vec<&str> = Vec::new();
+        let seen_attrs = &mut scratch.attrs;
+        seen_attrs.clear();
         for a in &f.attributes {
             let native = a
                 .name
@@ -340,7 +354,8 @@ fn check_model(
     }
 
     // Two fields may not end up as the same database column.
-    let mut columns: Vec<(&str, &str)> = Vec::with_capacity(m.fields.len());
+    let columns = &mut scratch.columns;
+    columns.clear();
     for f in m.fields.iter().filter(|f| !is_relation_field(f, models)) {
         let db = f
             .attribute("map")
@@ -375,8 +390,8 @@ fn check_model(
         }
         match a.name.as_ref() {
             "id" | "unique" | "index" | "fulltext" => {
-                let fields = listed_fields(a);
-                if fields.is_empty() {
+                let fields = listed(a);
+                if fields.clone().next().is_none() {
                     return err(
                         a.span,
                         format!(
@@ -386,8 +401,7 @@ fn check_model(
                     );
                 }
                 let unknown: Vec<&str> = fields
-                    .iter()
-                    .copied()
+                    .clone()
                     .filter(|f| scalar_field(f).is_none())
                     .collect();
                 if !unknown.is_empty() {
@@ -409,7 +423,7 @@ fn check_model(
                 }
                 if a.name == "unique"
                     && fields
-                        .iter()
+                        .clone()
                         .all(|f| scalar_field(f).is_some_and(|f| f.arity == Arity::Required))
                 {
                     has_criterion = true;
@@ -440,16 +454,19 @@ pub fn relation_name(f: &Field) -> Option<&str> {
 }
 
 pub fn relation_list<'a>(f: &'a Field, key: &str) -> Vec<&'a str> {
-    match f.attribute("relation").and_then(|a| a.arg(key, false)) {
-        Some(Expr::Array(items)) => items
-            .iter()
-            .filter_map(|e| match e {
-                Expr::Path(p) => Some(p.as_ref()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    relation_items(f, key).collect()
+}
+
+/// [`relation_list`] without collecting it.
+pub(crate) fn relation_items<'a>(f: &'a Field, key: &str) -> impl Iterator<Item = &'a str> + Clone {
+    let items: &[Expr] = match f.attribute("relation").and_then(|a| a.arg(key, false)) {
+        Some(Expr::Array(items)) => items,
+        _ => &[],
+    };
+    items.iter().filter_map(|e| match e {
+        Expr::Path(p) => Some(p.as_ref()),
+        _ => None,
+    })
 }
 
 fn check_relation(
@@ -472,36 +489,37 @@ fn check_relation(
     let Some(target) = models.get(target_name) else {
         return Ok(());
     };
-    let fields = relation_list(f, "fields");
-    let references = relation_list(f, "references");
-    if fields.len() != references.len() {
+    let fields = relation_items(f, "fields");
+    let references = relation_items(f, "references");
+    if fields.clone().count() != references.clone().count() {
         return err(
             "You must specify the same number of fields in `fields` and `references`.".into(),
         );
     }
-    for name in &fields {
+    for name in fields.clone() {
         if !m
             .fields
             .iter()
-            .any(|x| x.name == *name && !is_relation_field(x, models))
+            .any(|x| x.name == name && !is_relation_field(x, models))
         {
             return err(format!(
                 "The argument fields must refer only to existing fields. The following fields do not exist in this model: {name}"
             ));
         }
     }
-    for name in &references {
+    for name in references {
         if !target
             .fields
             .iter()
-            .any(|x| x.name == *name && !is_relation_field(x, models))
+            .any(|x| x.name == name && !is_relation_field(x, models))
         {
             return err(format!(
                 "The argument `references` must refer only to existing fields in the related model `{target_name}`. The following fields do not exist in the related model: {name}"
             ));
         }
     }
-    if f.arity == Arity::List && !fields.is_empty() {
+    let no_fields = fields.clone().next().is_none();
+    if f.arity == Arity::List && !no_fields {
         return err("The relation field cannot define `fields` or `references` on the list side of a relation.".into());
     }
     // Every relation needs its opposite field; which one carries `fields` decides where the
@@ -518,9 +536,8 @@ fn check_relation(
             f.name, m.name, target_name
         )),
         Some(o) => {
-            let other_fields = relation_list(o, "fields");
             let both_lists = f.arity == Arity::List && o.arity == Arity::List;
-            if !both_lists && fields.is_empty() && other_fields.is_empty() {
+            if !both_lists && no_fields && relation_items(o, "fields").next().is_none() {
                 return err(format!(
                     "The relation fields `{}` on Model `{}` and `{}` on Model `{}` do not provide the `fields` argument in the @relation attribute. You have to provide it on one of the two fields.",
                     f.name, m.name, o.name, target_name
