@@ -247,7 +247,9 @@ impl<'a> Lexer<'a> {
 /// Tokenizes the whole input (the parser streams instead; this is for tests and tools).
 pub fn lex(src: &str) -> Result<Vec<Token<'_>>, SchemaError> {
     let mut lexer = Lexer::new(src);
-    let mut out = Vec::new();
+    // Schemas run at about one token per four bytes; sizing for that avoids regrowing (and
+    // copying) a multi-megabyte vector on large inputs.
+    let mut out = Vec::with_capacity(src.len() / 3 + 16);
     loop {
         let t = lexer.next_token()?;
         let tok = match t.tok {
