@@ -10,6 +10,14 @@ use std::borrow::Cow;
 pub type Name = Cow<'static, str>;
 
 /// Makes a [`Name`], borrowing when the text is one of the common schema words.
+///
+/// How the list was chosen: Prisma's own vocabulary (scalar type names, attribute names and
+/// argument names, default functions, referential actions, index types and sort orders, and
+/// the PostgreSQL native types), plus the ten most frequent field names in the real schemas
+/// under `shared/fixtures/prisma` (1,683 field declarations, 161 distinct names): `id` (167),
+/// `createdAt` (155), `updatedAt` (71), `userId` (63), `user` (42), `title` (34), `metadata`
+/// (33), `status` (30), `authorId` (24), `author` (21). No name is here because a benchmark
+/// or test schema uses it.
 pub fn intern(s: &str) -> Name {
     // Dispatch on length and first byte: most names then have one candidate to compare.
     let common: Option<&'static str> = match (s.len(), s.as_bytes().first()) {
@@ -26,19 +34,16 @@ pub fn intern(s: &str) -> Name {
         (4, Some(b'J')) if s == "Json" => Some("Json"),
         (4, Some(b'c')) if s == "cuid" => Some("cuid"),
         (4, Some(b'n')) if s == "name" => Some("name"),
-        (4, Some(b's')) => match s {
-            "sort" => Some("sort"),
-            "slug" => Some("slug"),
+        (4, Some(b's')) if s == "sort" => Some("sort"),
+        (4, Some(b'u')) => match s {
+            "uuid" => Some("uuid"),
+            "ulid" => Some("ulid"),
+            "user" => Some("user"),
             _ => None,
         },
         (4, Some(b't')) => match s {
             "type" => Some("type"),
             "true" => Some("true"),
-            _ => None,
-        },
-        (4, Some(b'u')) => match s {
-            "uuid" => Some("uuid"),
-            "ulid" => Some("ulid"),
             _ => None,
         },
         (5, Some(b'B')) => match s {
@@ -47,17 +52,16 @@ pub fn intern(s: &str) -> Name {
             _ => None,
         },
         (5, Some(b'F')) if s == "Float" => Some("Float"),
-        (5, Some(b'e')) if s == "email" => Some("email"),
         (5, Some(b'f')) if s == "false" => Some("false"),
         (5, Some(b'i')) if s == "index" => Some("index"),
         (5, Some(b't')) if s == "title" => Some("title"),
+        (6, Some(b'a')) if s == "author" => Some("author"),
         (6, Some(b'B')) if s == "BigInt" => Some("BigInt"),
         (6, Some(b'S')) if s == "String" => Some("String"),
         (6, Some(b'f')) if s == "fields" => Some("fields"),
         (6, Some(b'i')) if s == "ignore" => Some("ignore"),
         (6, Some(b'l')) if s == "length" => Some("length"),
         (6, Some(b'n')) if s == "nanoid" => Some("nanoid"),
-        (6, Some(b'p')) if s == "parent" => Some("parent"),
         (6, Some(b's')) => match s {
             "schema" => Some("schema"),
             "status" => Some("status"),
@@ -83,6 +87,8 @@ pub fn intern(s: &str) -> Name {
             _ => None,
         },
         (8, Some(b'D')) if s == "DateTime" => Some("DateTime"),
+        (8, Some(b'a')) if s == "authorId" => Some("authorId"),
+        (8, Some(b'm')) if s == "metadata" => Some("metadata"),
         (8, Some(b'N')) if s == "NoAction" => Some("NoAction"),
         (8, Some(b'R')) if s == "Restrict" => Some("Restrict"),
         (8, Some(b'd')) if s == "db.JsonB" => Some("db.JsonB"),
@@ -91,7 +97,6 @@ pub fn intern(s: &str) -> Name {
             "onUpdate" => Some("onUpdate"),
             _ => None,
         },
-        (8, Some(b'p')) if s == "parentId" => Some("parentId"),
         (8, Some(b'r')) if s == "relation" => Some("relation"),
         (8, Some(b's')) if s == "sequence" => Some("sequence"),
         (9, Some(b'c')) if s == "createdAt" => Some("createdAt"),
