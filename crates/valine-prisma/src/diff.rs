@@ -503,12 +503,64 @@ pub fn diff(old: &Ir<'_>, new: &Ir<'_>) -> Analysis {
             format!("creates table `{}` ({} columns)", t.name, t.columns.len()),
         );
     }
-    for o in old.tables.values() {
-        let new_name: &str = renamed.get(&*o.name).copied().unwrap_or(&o.name);
-        let Some(n) = new.tables.get(new_name) else {
-            continue;
-        };
-        if new_name != o.name {
+    let pairs: Vec<(&Table, &Table)> = old
+        .tables
+        .values()
+        .filter_map(|o| {
+            let new_name: &str = renamed.get(&*o.name).copied().unwrap_or(&o.name);
+            new.tables.get(new_name).map(|n| (o, n))
+        })
+        .collect();
+    let pairs_b = if pairs.len() >= PARALLEL_TABLES {
+        pairs.split_at(pairs.len() / 2)
+    } else {
+        (&pairs[..], &[][..])
+    };
+    if pairs_b.1.is_empty() {
+        diff_tables(&mut b, pairs_b.0, &renamed, &enum_renamed);
+    } else {
+        // Tables are compared independently: the second half on another thread, its
+        // operations and warnings appended after the first half's, so the order is the same
+        // as one pass. If no thread can be spawned the second half is done here.
+        let (first, second) = pairs_b;
+        let (renamed, enum_renamed) = (&renamed, &enum_renamed);
+        let second_b = std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("valine-prisma".into())
+                .spawn_scoped(scope, move || {
+                    let mut b2 = Builder::new();
+                    diff_tables(&mut b2, second, renamed, enum_renamed);
+                    b2
+                });
+            diff_tables(&mut b, first, renamed, enum_renamed);
+            match handle.map(|h| h.join()) {
+                Ok(Ok(b2)) => b2,
+                _ => {
+                    let mut b2 = Builder::new();
+                    diff_tables(&mut b2, second, renamed, enum_renamed);
+                    b2
+                }
+            }
+        });
+        b.ops.extend(second_b.ops);
+        b.warnings.extend(second_b.warnings);
+    }
+    Analysis::from_operations(b.ops, b.warnings)
+}
+
+/// Number of matched tables from which [`diff`] compares them on two threads; below it a
+/// thread costs more than it saves.
+const PARALLEL_TABLES: usize = 256;
+
+/// Compares matched (old, new) tables in order: a rename, then the table's changes.
+fn diff_tables(
+    b: &mut Builder,
+    pairs: &[(&Table<'_>, &Table<'_>)],
+    renamed: &FastMap<&str, &str>,
+    enum_renamed: &FastMap<&str, &str>,
+) {
+    for &(o, n) in pairs {
+        if n.name != o.name {
             let op = b.push(
                 OpKind::RenameTable,
                 &n.model,
@@ -521,9 +573,8 @@ pub fn diff(old: &Ir<'_>, new: &Ir<'_>) -> Analysis {
                 "old application code still uses the old name: expand-contract (create a view or the new table, dual-write, switch reads, then drop the old name)".into(),
             );
         }
-        diff_table(&mut b, o, n, &renamed, &enum_renamed);
+        diff_table(b, o, n, renamed, enum_renamed);
     }
-    Analysis::from_operations(b.ops, b.warnings)
 }
 
 /// Enum operations; returns the enum renames (old → new database name) so that columns of a
@@ -672,18 +723,8 @@ fn diff_table(
     let table: &str = &n.name;
     // Columns match by database name; same Prisma field under a new mapping is a rename.
     // Tables are a few dozen columns wide, so lookups are linear scans over a name index.
-    let old_names: FastMap<&str, usize> = o
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.name, i))
-        .collect();
-    let new_names: FastMap<&str, usize> = n
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.name, i))
-        .collect();
+    let old_names = NameIndex::new(&o.columns);
+    let new_names = NameIndex::new(&n.columns);
     let mut col_renamed: FastMap<&str, &str> = FastMap::default();
     for c in o.columns.iter().filter(|c| !new_names.contains_key(c.name)) {
         if let Some(x) = n
@@ -749,7 +790,7 @@ fn diff_table(
     }
     for oc in &o.columns {
         let new_name = col_renamed.get(oc.name).copied().unwrap_or(oc.name);
-        let Some(nc) = new_names.get(new_name).and_then(|&i| n.columns.get(i)) else {
+        let Some(nc) = new_names.get(new_name).and_then(|i| n.columns.get(i)) else {
             continue;
         };
         if new_name != oc.name {
@@ -771,15 +812,14 @@ fn diff_table(
     }
 
     // Primary key, compared by columns: a name-only change is metadata.
-    let old_pk = o
-        .primary_key
-        .as_ref()
-        .map(|p| rename_cols(&p.columns, &col_renamed));
-    let new_pk = n
-        .primary_key
-        .as_ref()
-        .map(|p| rename_cols(&p.columns, &FastMap::default()));
-    if old_pk != new_pk {
+    let same_pk = match (&o.primary_key, &n.primary_key) {
+        (Some(a), Some(z)) => {
+            same_entries(&a.columns, &col_renamed, &z.columns, &FastMap::default())
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    if !same_pk {
         let op = b.push(
             OpKind::AlterPrimaryKey,
             model,
@@ -823,20 +863,75 @@ fn diff_table(
     diff_foreign_keys(b, model, table, o, n, &col_renamed, renamed);
 }
 
-fn rename_cols<S: AsRef<str>>(c: &[S], map: &FastMap<&str, &str>) -> Vec<String> {
-    c.iter()
-        .map(|x| {
-            let x = x.as_ref();
-            // Index entries may carry a ` DESC` suffix after the column name.
-            let (name, rest) = x.split_once(' ').unwrap_or((x, ""));
-            let mapped = map.get(name).copied().unwrap_or(name);
-            if rest.is_empty() {
-                mapped.to_string()
-            } else {
-                format!("{mapped} {rest}")
+/// Column lookup by database name: a linear scan for the usual few dozen columns, a hash
+/// map only for very wide tables.
+struct NameIndex<'t> {
+    columns: &'t [Column<'t>],
+    map: Option<FastMap<&'t str, usize>>,
+}
+
+impl<'t> NameIndex<'t> {
+    fn new(columns: &'t [Column<'t>]) -> Self {
+        let map = (columns.len() > 32).then(|| {
+            let mut map = FastMap::with_capacity_and_hasher(columns.len(), Default::default());
+            // The last column of a name wins, as the reverse scan below finds it.
+            for (i, c) in columns.iter().enumerate() {
+                map.insert(c.name, i);
             }
-        })
-        .collect()
+            map
+        });
+        NameIndex { columns, map }
+    }
+
+    fn get(&self, name: &str) -> Option<usize> {
+        match &self.map {
+            Some(map) => map.get(name).copied(),
+            None => self.columns.iter().rposition(|c| c.name == name),
+        }
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+/// An index or key entry with its column name mapped through `map`: the name, then ` rest`
+/// (e.g. ` DESC`) if the entry has one.
+fn entry<'x>(x: &'x str, map: &'x FastMap<&'x str, &'x str>) -> [&'x str; 3] {
+    let (name, rest) = x.split_once(' ').unwrap_or((x, ""));
+    let mapped = map.get(name).copied().unwrap_or(name);
+    if rest.is_empty() {
+        [mapped, "", ""]
+    } else {
+        [mapped, " ", rest]
+    }
+}
+
+/// Whether two entries spell the same text once each is mapped (see [`entry`]).
+fn same_entry(a: &str, amap: &FastMap<&str, &str>, z: &str, zmap: &FastMap<&str, &str>) -> bool {
+    let (pa, pz) = (entry(a, amap), entry(z, zmap));
+    if pa[1].is_empty() && pz[1].is_empty() {
+        return pa[0] == pz[0];
+    }
+    let len = |p: &[&str; 3]| p.iter().map(|s| s.len()).sum::<usize>();
+    len(&pa) == len(&pz)
+        && pa
+            .iter()
+            .flat_map(|s| s.bytes())
+            .eq(pz.iter().flat_map(|s| s.bytes()))
+}
+
+/// Whether two column lists are the same once each is mapped (see [`entry`]).
+fn same_entries<A: AsRef<str>, Z: AsRef<str>>(
+    a: &[A],
+    amap: &FastMap<&str, &str>,
+    z: &[Z],
+    zmap: &FastMap<&str, &str>,
+) -> bool {
+    a.len() == z.len()
+        && a.iter()
+            .zip(z)
+            .all(|(a, z)| same_entry(a.as_ref(), amap, z.as_ref(), zmap))
 }
 
 fn diff_column(
@@ -857,18 +952,19 @@ fn diff_column(
         TypeKey::Enum(e) => enum_renamed.get(&**e).copied(),
         _ => None,
     };
-    let (o_key, o_db) = match renamed_enum {
-        Some(to) => (
-            TypeKey::Enum(to.into()),
-            if o.is_list() {
-                format!("{to}[]").into()
-            } else {
-                to.into()
-            },
-        ),
-        None => (o.type_key.clone(), o.db_type.clone()),
+    let renamed_key = renamed_enum.map(|to| {
+        let db = if o.is_list() {
+            format!("{to}[]")
+        } else {
+            to.to_string()
+        };
+        (TypeKey::Enum(to.into()), db)
+    });
+    let (o_key, o_db): (&TypeKey, &str) = match &renamed_key {
+        Some((key, db)) => (key, db),
+        None => (&o.type_key, &o.db_type),
     };
-    if o_key != n.type_key || o.is_list() != n.is_list() {
+    if *o_key != n.type_key || o.is_list() != n.is_list() {
         let op = b.push(
             OpKind::AlterType,
             model,
@@ -1009,11 +1105,11 @@ fn native_change_warning(from: &str, to: &str) -> Option<String> {
     ))
 }
 
-fn index_key<'i>(
-    i: &'i Index<'_>,
-    map: &FastMap<&str, &str>,
-) -> (Vec<String>, bool, Option<&'i str>) {
-    (rename_cols(&i.columns, map), i.unique, i.kind)
+/// Indexes match by definition: columns (old ones renamed by `map`), uniqueness, kind.
+fn same_index(old: &Index<'_>, map: &FastMap<&str, &str>, new: &Index<'_>) -> bool {
+    old.unique == new.unique
+        && old.kind == new.kind
+        && same_entries(&old.columns, map, &new.columns, &FastMap::default())
 }
 
 fn diff_indexes(
@@ -1025,23 +1121,10 @@ fn diff_indexes(
     col_renamed: &FastMap<&str, &str>,
     added_nullable: &BTreeSet<&str>,
 ) {
-    let none = FastMap::default();
     // Matched by definition (columns, uniqueness, kind); a name-only change is a rename.
-    let old_keys: Vec<_> = o
-        .indexes
-        .iter()
-        .map(|i| index_key(i, col_renamed))
-        .collect();
-    let new_keys: Vec<_> = n.indexes.iter().map(|i| index_key(i, &none)).collect();
     // Same definition under another name: Prisma renames the index in place.
-    for (i, k) in o.indexes.iter().zip(&old_keys) {
-        let Some(ni) = n
-            .indexes
-            .iter()
-            .zip(&new_keys)
-            .find(|(_, nk)| *nk == k)
-            .map(|(ni, _)| ni)
-        else {
+    for i in &o.indexes {
+        let Some(ni) = n.indexes.iter().find(|ni| same_index(i, col_renamed, ni)) else {
             continue;
         };
         if ni.name != i.name {
@@ -1058,8 +1141,8 @@ fn diff_indexes(
             op.object = Some(ni.name.to_string());
         }
     }
-    for (i, k) in o.indexes.iter().zip(&old_keys) {
-        if new_keys.contains(k) {
+    for i in &o.indexes {
+        if n.indexes.iter().any(|ni| same_index(i, col_renamed, ni)) {
             continue;
         }
         let kind = if i.unique {
@@ -1093,8 +1176,8 @@ fn diff_indexes(
             );
         }
     }
-    for (i, k) in n.indexes.iter().zip(&new_keys) {
-        if old_keys.contains(k) {
+    for i in &n.indexes {
+        if o.indexes.iter().any(|oi| same_index(oi, col_renamed, i)) {
             continue;
         }
         let kind = if i.unique {
@@ -1146,16 +1229,22 @@ fn diff_indexes(
     }
 }
 
-type FkKey<'k> = (Vec<String>, &'k str, &'k [&'k str]);
-
-fn fk_key<'k>(
-    f: &'k ForeignKey<'_>,
+/// Foreign keys match by columns and referenced table (old ones renamed by `cmap` and
+/// `tmap`), referenced columns and referential actions: a changed action is a drop and
+/// re-create, exactly as Prisma migrates it.
+fn same_fk(
+    old: &ForeignKey<'_>,
     cmap: &FastMap<&str, &str>,
-    tmap: &FastMap<&'k str, &'k str>,
-) -> FkKey<'k> {
-    let target: &str = &f.referenced_table;
+    tmap: &FastMap<&str, &str>,
+    new: &ForeignKey<'_>,
+) -> bool {
+    let target: &str = &old.referenced_table;
     let target = tmap.get(target).copied().unwrap_or(target);
-    (rename_cols(&f.columns, cmap), target, &f.referenced_columns)
+    same_entries(&old.columns, cmap, &new.columns, &FastMap::default())
+        && target == new.referenced_table
+        && old.referenced_columns == new.referenced_columns
+        && old.on_delete == new.on_delete
+        && old.on_update == new.on_update
 }
 
 fn diff_foreign_keys(
@@ -1167,21 +1256,7 @@ fn diff_foreign_keys(
     col_renamed: &FastMap<&str, &str>,
     renamed: &FastMap<&str, &str>,
 ) {
-    let none = FastMap::default();
-    // A changed referential action is a drop and re-create, exactly as Prisma migrates it.
-    let same = |a: &ForeignKey, ka: &FkKey, z: &ForeignKey, kz: &FkKey| {
-        ka == kz && a.on_delete == z.on_delete && a.on_update == z.on_update
-    };
-    let old_keys: Vec<_> = o
-        .foreign_keys
-        .iter()
-        .map(|f| fk_key(f, col_renamed, renamed))
-        .collect();
-    let new_keys: Vec<_> = n
-        .foreign_keys
-        .iter()
-        .map(|f| fk_key(f, &none, &none))
-        .collect();
+    let same = |old: &ForeignKey, new: &ForeignKey| same_fk(old, col_renamed, renamed, new);
     let target = |f: &ForeignKey| {
         format!(
             "{}({}) ON DELETE {}",
@@ -1190,14 +1265,8 @@ fn diff_foreign_keys(
             f.on_delete
         )
     };
-    for (f, k) in o.foreign_keys.iter().zip(&old_keys) {
-        if let Some(z) = n
-            .foreign_keys
-            .iter()
-            .zip(&new_keys)
-            .find(|(z, kz)| same(f, k, z, kz))
-            .map(|(z, _)| z)
-        {
+    for f in &o.foreign_keys {
+        if let Some(z) = n.foreign_keys.iter().find(|z| same(f, z)) {
             if z.name != f.name {
                 let op = b.push(
                     OpKind::RenameConstraint,
@@ -1229,12 +1298,8 @@ fn diff_foreign_keys(
         op.from = Some(target(f));
         op.object = Some(f.name.to_string());
     }
-    for (f, k) in n.foreign_keys.iter().zip(&new_keys) {
-        if o.foreign_keys
-            .iter()
-            .zip(&old_keys)
-            .any(|(a, ka)| same(a, ka, f, k))
-        {
+    for f in &n.foreign_keys {
+        if o.foreign_keys.iter().any(|a| same(a, f)) {
             continue;
         }
         let op = b.push(
