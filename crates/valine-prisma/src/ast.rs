@@ -3,144 +3,25 @@
 pub use crate::lexer::Span;
 use std::borrow::Cow;
 
-/// A name that recurs across schemas (`id`, `default`, `String`, `Cascade`, …) borrows a
-/// static string; any other name owns its text. A 1,000-model schema repeats a handful of
-/// keywords tens of thousands of times, and allocating (then freeing) each copy dominated
-/// parse time.
-pub type Name = Cow<'static, str>;
-
-/// Makes a [`Name`], borrowing when the text is one of the common schema words.
-///
-/// How the list was chosen: Prisma's own vocabulary (scalar type names, attribute names and
-/// argument names, default functions, referential actions, index types and sort orders, and
-/// the PostgreSQL native types), plus the ten most frequent field names in the real schemas
-/// under `shared/fixtures/prisma` (1,683 field declarations, 161 distinct names): `id` (167),
-/// `createdAt` (155), `updatedAt` (71), `userId` (63), `user` (42), `title` (34), `metadata`
-/// (33), `status` (30), `authorId` (24), `author` (21). No name is here because a benchmark
-/// or test schema uses it.
-pub fn intern(s: &str) -> Name {
-    // Dispatch on length and first byte: most names then have one candidate to compare.
-    let common: Option<&'static str> = match (s.len(), s.as_bytes().first()) {
-        (2, Some(b'i')) if s == "id" => Some("id"),
-        (3, Some(b'A')) if s == "Asc" => Some("Asc"),
-        (3, Some(b'G')) if s == "Gin" => Some("Gin"),
-        (3, Some(b'I')) if s == "Int" => Some("Int"),
-        (3, Some(b'e')) if s == "env" => Some("env"),
-        (3, Some(b'm')) if s == "map" => Some("map"),
-        (3, Some(b'n')) if s == "now" => Some("now"),
-        (4, Some(b'D')) if s == "Desc" => Some("Desc"),
-        (4, Some(b'G')) if s == "Gist" => Some("Gist"),
-        (4, Some(b'H')) if s == "Hash" => Some("Hash"),
-        (4, Some(b'J')) if s == "Json" => Some("Json"),
-        (4, Some(b'c')) if s == "cuid" => Some("cuid"),
-        (4, Some(b'n')) if s == "name" => Some("name"),
-        (4, Some(b's')) if s == "sort" => Some("sort"),
-        (4, Some(b'u')) => match s {
-            "uuid" => Some("uuid"),
-            "ulid" => Some("ulid"),
-            "user" => Some("user"),
-            _ => None,
-        },
-        (4, Some(b't')) => match s {
-            "type" => Some("type"),
-            "true" => Some("true"),
-            _ => None,
-        },
-        (5, Some(b'B')) => match s {
-            "Bytes" => Some("Bytes"),
-            "BTree" => Some("BTree"),
-            _ => None,
-        },
-        (5, Some(b'F')) if s == "Float" => Some("Float"),
-        (5, Some(b'f')) if s == "false" => Some("false"),
-        (5, Some(b'i')) if s == "index" => Some("index"),
-        (5, Some(b't')) if s == "title" => Some("title"),
-        (6, Some(b'a')) if s == "author" => Some("author"),
-        (6, Some(b'B')) if s == "BigInt" => Some("BigInt"),
-        (6, Some(b'S')) if s == "String" => Some("String"),
-        (6, Some(b'f')) if s == "fields" => Some("fields"),
-        (6, Some(b'i')) if s == "ignore" => Some("ignore"),
-        (6, Some(b'l')) if s == "length" => Some("length"),
-        (6, Some(b'n')) if s == "nanoid" => Some("nanoid"),
-        (6, Some(b's')) => match s {
-            "schema" => Some("schema"),
-            "status" => Some("status"),
-            _ => None,
-        },
-        (6, Some(b'u')) => match s {
-            "unique" => Some("unique"),
-            "userId" => Some("userId"),
-            _ => None,
-        },
-        (7, Some(b'B')) if s == "Boolean" => Some("Boolean"),
-        (7, Some(b'C')) if s == "Cascade" => Some("Cascade"),
-        (7, Some(b'D')) if s == "Decimal" => Some("Decimal"),
-        (7, Some(b'S')) if s == "SetNull" => Some("SetNull"),
-        (7, Some(b'd')) => match s {
-            "default" => Some("default"),
-            "db.Text" => Some("db.Text"),
-            "db.Char" => Some("db.Char"),
-            "db.Uuid" => Some("db.Uuid"),
-            "db.Json" => Some("db.Json"),
-            "db.Date" => Some("db.Date"),
-            "db.Real" => Some("db.Real"),
-            _ => None,
-        },
-        (8, Some(b'D')) if s == "DateTime" => Some("DateTime"),
-        (8, Some(b'a')) if s == "authorId" => Some("authorId"),
-        (8, Some(b'm')) if s == "metadata" => Some("metadata"),
-        (8, Some(b'N')) if s == "NoAction" => Some("NoAction"),
-        (8, Some(b'R')) if s == "Restrict" => Some("Restrict"),
-        (8, Some(b'd')) if s == "db.JsonB" => Some("db.JsonB"),
-        (8, Some(b'o')) => match s {
-            "onDelete" => Some("onDelete"),
-            "onUpdate" => Some("onUpdate"),
-            _ => None,
-        },
-        (8, Some(b'r')) if s == "relation" => Some("relation"),
-        (8, Some(b's')) if s == "sequence" => Some("sequence"),
-        (9, Some(b'c')) if s == "createdAt" => Some("createdAt"),
-        (9, Some(b'd')) if s == "db.BigInt" => Some("db.BigInt"),
-        (9, Some(b'u')) if s == "updatedAt" => Some("updatedAt"),
-        (10, Some(b'S')) if s == "SetDefault" => Some("SetDefault"),
-        (10, Some(b'd')) => match s {
-            "db.VarChar" => Some("db.VarChar"),
-            "db.Decimal" => Some("db.Decimal"),
-            "db.Integer" => Some("db.Integer"),
-            "db.Boolean" => Some("db.Boolean"),
-            _ => None,
-        },
-        (10, Some(b'r')) if s == "references" => Some("references"),
-        (11, Some(b'd')) => match s {
-            "db.SmallInt" => Some("db.SmallInt"),
-            "dbgenerated" => Some("dbgenerated"),
-            _ => None,
-        },
-        (12, Some(b'd')) if s == "db.Timestamp" => Some("db.Timestamp"),
-        (13, Some(b'a')) if s == "autoincrement" => Some("autoincrement"),
-        (14, Some(b'd')) if s == "db.Timestamptz" => Some("db.Timestamptz"),
-        (18, Some(b'd')) if s == "db.DoublePrecision" => Some("db.DoublePrecision"),
-        _ => None,
-    };
-    match common {
-        Some(c) => Cow::Borrowed(c),
-        None => Cow::Owned(s.to_string()),
-    }
-}
+/// Text of the tree: borrowed from the schema source, as nearly all of it is written there
+/// verbatim. Only a string literal with escapes, or a dotted path written with spaces
+/// (`db . Text`), owns its text. A 1,000-model schema holds tens of thousands of names, and
+/// allocating (then freeing) a copy of each dominated parse time.
+pub type Name<'a> = Cow<'a, str>;
 
 /// A parsed, validated schema. Blocks keep their source order so printing is stable.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Schema {
-    pub blocks: Vec<Block>,
+pub struct Schema<'a> {
+    pub blocks: Vec<Block<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Block {
-    Datasource(ConfigBlock),
-    Generator(ConfigBlock),
+pub enum Block<'a> {
+    Datasource(ConfigBlock<'a>),
+    Generator(ConfigBlock<'a>),
     /// `model`, `view` and `type` share one shape; [`ModelKind`] tells them apart.
-    Model(Model),
-    Enum(Enum),
+    Model(Model<'a>),
+    Enum(Enum<'a>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,29 +44,29 @@ impl ModelKind {
 
 /// `datasource` / `generator`: `key = expression` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigBlock {
-    pub name: String,
-    pub properties: Vec<Property>,
-    pub docs: Vec<String>,
+pub struct ConfigBlock<'a> {
+    pub name: Name<'a>,
+    pub properties: Vec<Property<'a>>,
+    pub docs: Vec<Name<'a>>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Property {
-    pub name: String,
-    pub value: Expr,
+pub struct Property<'a> {
+    pub name: Name<'a>,
+    pub value: Expr<'a>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Model {
+pub struct Model<'a> {
     pub kind: ModelKind,
-    pub name: String,
-    pub fields: Vec<Field>,
+    pub name: Name<'a>,
+    pub fields: Vec<Field<'a>>,
     /// Block attributes (`@@id`, `@@index`, …) in source order.
-    pub attributes: Vec<Attribute>,
+    pub attributes: Vec<Attribute<'a>>,
     /// `///` comments directly above the block.
-    pub docs: Vec<String>,
+    pub docs: Vec<Name<'a>>,
     pub span: Span,
     pub name_span: Span,
 }
@@ -198,90 +79,90 @@ pub enum Arity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldType {
+pub enum FieldType<'a> {
     /// A scalar (`String`), model, enum or composite type name.
-    Named(Name),
+    Named(Name<'a>),
     /// `Unsupported("…")`: a database type Prisma has no scalar for.
-    Unsupported(String),
+    Unsupported(Name<'a>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
-    pub name: Name,
-    pub ty: FieldType,
+pub struct Field<'a> {
+    pub name: Name<'a>,
+    pub ty: FieldType<'a>,
     pub arity: Arity,
-    pub attributes: Vec<Attribute>,
-    pub docs: Vec<String>,
+    pub attributes: Vec<Attribute<'a>>,
+    pub docs: Vec<Name<'a>>,
     pub span: Span,
     pub type_span: Span,
 }
 
 /// `@name(args)` or `@@name(args)`; `name` is the full path, e.g. `db.VarChar`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attribute {
-    pub name: Name,
-    pub args: Vec<Argument>,
+pub struct Attribute<'a> {
+    pub name: Name<'a>,
+    pub args: Vec<Argument<'a>>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Argument {
+pub struct Argument<'a> {
     /// `Some` for `name: value`, `None` for a positional argument.
-    pub name: Option<Name>,
-    pub value: Expr,
+    pub name: Option<Name<'a>>,
+    pub value: Expr<'a>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expr {
+pub enum Expr<'a> {
     /// String literal, unescaped.
-    String(String),
+    String(Name<'a>),
     /// Numeric literal kept as written, so no float rounding can creep into a diff.
-    Number(String),
-    Array(Vec<Expr>),
+    Number(Name<'a>),
+    Array(Vec<Expr<'a>>),
     /// `now()`, `dbgenerated("…")`, `env("…")`, `id(sort: Desc)`.
     Function {
-        name: Name,
-        args: Vec<Argument>,
+        name: Name<'a>,
+        args: Vec<Argument<'a>>,
     },
     /// A bare identifier or dotted path: `Cascade`, `true`, `ADMIN`, `db.x`.
-    Path(Name),
+    Path(Name<'a>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Enum {
-    pub name: String,
-    pub values: Vec<EnumValue>,
-    pub attributes: Vec<Attribute>,
-    pub docs: Vec<String>,
+pub struct Enum<'a> {
+    pub name: Name<'a>,
+    pub values: Vec<EnumValue<'a>>,
+    pub attributes: Vec<Attribute<'a>>,
+    pub docs: Vec<Name<'a>>,
     pub span: Span,
     pub name_span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnumValue {
-    pub name: String,
-    pub attributes: Vec<Attribute>,
-    pub docs: Vec<String>,
+pub struct EnumValue<'a> {
+    pub name: Name<'a>,
+    pub attributes: Vec<Attribute<'a>>,
+    pub docs: Vec<Name<'a>>,
     pub span: Span,
 }
 
-impl Schema {
-    pub fn models(&self) -> impl Iterator<Item = &Model> {
+impl<'a> Schema<'a> {
+    pub fn models(&self) -> impl Iterator<Item = &Model<'a>> {
         self.blocks.iter().filter_map(|b| match b {
             Block::Model(m) => Some(m),
             _ => None,
         })
     }
 
-    pub fn enums(&self) -> impl Iterator<Item = &Enum> {
+    pub fn enums(&self) -> impl Iterator<Item = &Enum<'a>> {
         self.blocks.iter().filter_map(|b| match b {
             Block::Enum(e) => Some(e),
             _ => None,
         })
     }
 
-    pub fn datasource(&self) -> Option<&ConfigBlock> {
+    pub fn datasource(&self) -> Option<&ConfigBlock<'a>> {
         self.blocks.iter().find_map(|b| match b {
             Block::Datasource(d) => Some(d),
             _ => None,
@@ -294,15 +175,15 @@ impl Schema {
         self.datasource()
             .and_then(|d| d.properties.iter().find(|p| p.name == "provider"))
             .and_then(|p| match &p.value {
-                Expr::String(s) => Some(s.as_str()),
+                Expr::String(s) => Some(s.as_ref()),
                 _ => None,
             })
             .unwrap_or("postgresql")
     }
 }
 
-impl Field {
-    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+impl<'a> Field<'a> {
+    pub fn attribute(&self, name: &str) -> Option<&Attribute<'a>> {
         self.attributes.iter().find(|a| a.name == name)
     }
 
@@ -327,15 +208,15 @@ impl Field {
     }
 }
 
-impl Model {
-    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+impl<'a> Model<'a> {
+    pub fn attribute(&self, name: &str) -> Option<&Attribute<'a>> {
         self.attributes.iter().find(|a| a.name == name)
     }
 }
 
-impl Attribute {
+impl<'a> Attribute<'a> {
     /// The argument called `name`, or — when `positional` — the first unnamed argument.
-    pub fn arg(&self, name: &str, positional: bool) -> Option<&Expr> {
+    pub fn arg(&self, name: &str, positional: bool) -> Option<&Expr<'a>> {
         self.args
             .iter()
             .find(|a| a.name.as_deref() == Some(name))
@@ -350,7 +231,7 @@ impl Attribute {
     }
 }
 
-impl Expr {
+impl Expr<'_> {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Expr::String(s) => Some(s),

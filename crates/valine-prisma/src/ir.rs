@@ -158,8 +158,8 @@ fn map_arg<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a str> {
 }
 
 /// An enum value's database name (`@map`, else its Prisma name).
-fn enum_value_db(v: &EnumValue) -> &str {
-    map_arg(&v.attributes, "map").unwrap_or(v.name.as_str())
+fn enum_value_db<'x>(v: &'x EnumValue<'_>) -> &'x str {
+    map_arg(&v.attributes, "map").unwrap_or(v.name.as_ref())
 }
 
 fn named_str<'a>(a: &'a Attribute, key: &str) -> Option<&'a str> {
@@ -176,7 +176,7 @@ impl<'a> ModelInfo<'a> {
 }
 
 struct ModelInfo<'a> {
-    model: &'a Model,
+    model: &'a Model<'a>,
     table: Cow<'a, str>,
     /// (Prisma field name, database column name), scalar fields only. A short list: a
     /// linear scan is cheaper than hashing for the few dozen fields of a model.
@@ -185,33 +185,33 @@ struct ModelInfo<'a> {
 
 /// Lowers a validated AST. Never fails: anything validation let through but the IR cannot
 /// place (e.g. a relation to a composite type) is simply not a database object.
-pub fn lower(schema: &Schema) -> Ir<'_> {
+pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
     let provider = schema.provider();
-    let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
+    let ds_name = schema.datasource().map_or("db", |d| d.name.as_ref());
     let mut models: FastMap<&str, &Model> =
         FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
-    models.extend(schema.models().map(|m| (m.name.as_str(), m)));
+    models.extend(schema.models().map(|m| (m.name.as_ref(), m)));
 
     let mut enums = BTreeMap::new();
     let mut enum_db: FastMap<&str, Cow<'_, str>> = FastMap::default();
     for e in schema.enums() {
-        let db_name = map_arg(&e.attributes, "map").unwrap_or(e.name.as_str());
+        let db_name = map_arg(&e.attributes, "map").unwrap_or(e.name.as_ref());
         let db_name = qualify(map_arg(&e.attributes, "schema"), db_name);
-        enum_db.insert(e.name.as_str(), db_name.clone());
+        enum_db.insert(e.name.as_ref(), db_name.clone());
         enums.insert(
             db_name.clone(),
             EnumIr {
-                name: e.name.as_str(),
+                name: e.name.as_ref(),
                 db_name,
                 values: e
                     .values
                     .iter()
-                    .map(|v| (v.name.as_str(), enum_value_db(v)))
+                    .map(|v| (v.name.as_ref(), enum_value_db(v)))
                     .collect(),
             },
         );
     }
-    let enum_values: FastMap<&str, &Enum> = schema.enums().map(|e| (e.name.as_str(), e)).collect();
+    let enum_values: FastMap<&str, &Enum> = schema.enums().map(|e| (e.name.as_ref(), e)).collect();
 
     // Pass 1: table and column names, so relations can resolve the columns they point at.
     let mut infos: FastMap<&str, ModelInfo> =
@@ -219,7 +219,7 @@ pub fn lower(schema: &Schema) -> Ir<'_> {
     for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
         let table = qualify(
             map_arg(&m.attributes, "schema"),
-            map_arg(&m.attributes, "map").unwrap_or(m.name.as_str()),
+            map_arg(&m.attributes, "map").unwrap_or(m.name.as_ref()),
         );
         let mut columns = Vec::with_capacity(m.fields.len());
         columns.extend(
@@ -232,7 +232,7 @@ pub fn lower(schema: &Schema) -> Ir<'_> {
                 }),
         );
         infos.insert(
-            m.name.as_str(),
+            m.name.as_ref(),
             ModelInfo {
                 model: m,
                 table,
@@ -251,7 +251,7 @@ pub fn lower(schema: &Schema) -> Ir<'_> {
     };
     let mut tables = BTreeMap::new();
     for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
-        let Some(info) = infos.get(m.name.as_str()) else {
+        let Some(info) = infos.get(m.name.as_ref()) else {
             continue;
         };
         let t = lower_model(&ctx, info);
@@ -278,9 +278,9 @@ struct Ctx<'a, 'c> {
     provider: &'a str,
     ds_name: &'a str,
     infos: &'c FastMap<&'a str, ModelInfo<'a>>,
-    models: &'c FastMap<&'a str, &'a Model>,
+    models: &'c FastMap<&'a str, &'a Model<'a>>,
     enum_db: &'c FastMap<&'a str, Cow<'a, str>>,
-    enum_values: &'c FastMap<&'a str, &'a Enum>,
+    enum_values: &'c FastMap<&'a str, &'a Enum<'a>>,
 }
 
 fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
@@ -301,7 +301,7 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
         let list = f.arity == Arity::List;
         let (type_name, type_key, base_db): (&str, TypeKey, Cow<str>) = match &f.ty {
             FieldType::Unsupported(s) => {
-                (s.as_str(), TypeKey::Unsupported, Cow::Borrowed(s.as_str()))
+                (s.as_ref(), TypeKey::Unsupported, Cow::Borrowed(s.as_ref()))
             }
             // Scalars first: they are most fields, and need no lookup.
             FieldType::Named(n) if crate::validate::is_scalar(n) => (
@@ -448,7 +448,7 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
         });
     }
     Table {
-        model: Cow::Borrowed(m.name.as_str()),
+        model: Cow::Borrowed(m.name.as_ref()),
         name: table,
         columns,
         primary_key,
@@ -698,10 +698,10 @@ fn implicit_join_tables<'a>(
             if !back.is_some_and(|b| b.arity == Arity::List) {
                 continue;
             }
-            let (a, b) = if m.name.as_str() <= target {
-                (m.name.as_str(), target)
+            let (a, b) = if m.name.as_ref() <= target {
+                (m.name.as_ref(), target)
             } else {
-                (target, m.name.as_str())
+                (target, m.name.as_ref())
             };
             let name = format!(
                 "_{}",

@@ -97,14 +97,14 @@ pub use generate::generate_schema;
 use std::sync::OnceLock;
 
 /// Parses and validates a schema; any input Prisma would reject is an error.
-pub fn parse(src: &str) -> Result<Schema, SchemaError> {
+pub fn parse(src: &str) -> Result<Schema<'_>, SchemaError> {
     let schema = parser::parse_syntax(src)?;
     validate::validate(src, &schema)?;
     Ok(schema)
 }
 
 /// The database a schema describes (tables, columns, constraints by database name).
-pub fn lower(schema: &Schema) -> ir::Ir<'_> {
+pub fn lower<'s>(schema: &'s Schema<'_>) -> ir::Ir<'s> {
     ir::lower(schema)
 }
 
@@ -156,10 +156,14 @@ pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
     Ok(analysis)
 }
 
-type Slot = OnceLock<Result<Schema, SchemaError>>;
+type Slot<'src> = OnceLock<Result<Schema<'src>, SchemaError>>;
 
 /// Parses `src` into `slot` (once) and lowers the tree kept there.
-fn build_side<'s>(slot: &'s Slot, src: &str, side: Side) -> Result<ir::Ir<'s>, SchemaError> {
+fn build_side<'s, 'src>(
+    slot: &'s Slot<'src>,
+    src: &'src str,
+    side: Side,
+) -> Result<ir::Ir<'s>, SchemaError> {
     match slot.get_or_init(|| parse(src).map_err(|e| e.with_side(side))) {
         Ok(schema) => Ok(ir::lower(schema)),
         Err(e) => Err(e.clone()),

@@ -8,7 +8,7 @@ use crate::lexer::{Lexer, Raw as Tok, RawToken as Token, Span, is_number, string
 /// Nesting limit for arrays and function calls, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
-pub fn parse_syntax(src: &str) -> Result<Schema, SchemaError> {
+pub fn parse_syntax(src: &str) -> Result<Schema<'_>, SchemaError> {
     let mut p = Parser::new(src);
     let result = p.schema();
     // Tokens are lexed as the parser goes, but a lexical error anywhere in the input is
@@ -43,10 +43,10 @@ struct Parser<'a> {
     /// Scratch stacks for the lists being built (nested lists push above their parent's
     /// entries and take theirs off when done), so each finished list is allocated once, at
     /// its exact size, instead of growing (and copying) step by step.
-    fields: Vec<Field>,
-    attrs: Vec<Attribute>,
-    args: Vec<Argument>,
-    items: Vec<Expr>,
+    fields: Vec<Field<'a>>,
+    attrs: Vec<Attribute<'a>>,
+    args: Vec<Argument<'a>>,
+    items: Vec<Expr<'a>>,
 }
 
 /// The entries of `stack` from `base` on, as a list of its own.
@@ -193,8 +193,8 @@ impl<'a> Parser<'a> {
     }
 
     /// The value of the current token, a string literal.
-    fn string(&self) -> PResult<String> {
-        string_value(self.src, self.span().start).map(|(v, _)| v.into_owned())
+    fn string(&self) -> PResult<Name<'a>> {
+        string_value(self.src, self.span().start).map(|(v, _)| v)
     }
 
     /// An identifier: a word that is not a number and does not start with `-`.
@@ -231,7 +231,7 @@ impl<'a> Parser<'a> {
 
     /// Skips blank lines and plain comments; returns `///` lines seen since the last blank
     /// line, which document the declaration that follows.
-    fn trivia(&mut self) -> Vec<String> {
+    fn trivia(&mut self) -> Vec<Name<'a>> {
         let mut docs = Vec::new();
         loop {
             match self.peek() {
@@ -240,7 +240,7 @@ impl<'a> Parser<'a> {
                 }
                 Tok::Comment { doc, text } => {
                     if doc {
-                        docs.push(text.strip_prefix(' ').unwrap_or(text).to_string());
+                        docs.push(Name::Borrowed(text.strip_prefix(' ').unwrap_or(text)));
                     }
                     self.bump();
                 }
@@ -249,7 +249,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn schema(&mut self) -> PResult<Schema> {
+    fn schema(&mut self) -> PResult<Schema<'a>> {
         let mut blocks = Vec::new();
         loop {
             let docs = self.trivia();
@@ -289,11 +289,11 @@ impl<'a> Parser<'a> {
     }
 
     /// `keyword Name {` then end of line. Returns the name, its span, and the block start.
-    fn block_header(&mut self, what: &str) -> PResult<(String, Span, usize)> {
+    fn block_header(&mut self, what: &str) -> PResult<(Name<'a>, Span, usize)> {
         let start = self.span().start;
         self.bump(); // keyword
         let (name, name_span) = self.ident(&format!("a {what} name"))?;
-        let name = name.to_string();
+        let name = Name::Borrowed(name);
         match self.peek() {
             Tok::LBrace => self.bump(),
             Tok::Newline | Tok::Comment { .. } => {
@@ -344,7 +344,7 @@ impl<'a> Parser<'a> {
         Ok(end)
     }
 
-    fn model(&mut self, kind: ModelKind, docs: Vec<String>) -> PResult<Model> {
+    fn model(&mut self, kind: ModelKind, docs: Vec<Name<'a>>) -> PResult<Model<'a>> {
         let (name, name_span, start) = self.block_header(kind.keyword())?;
         let (fields_base, attrs_base) = (self.fields.len(), self.attrs.len());
         loop {
@@ -388,10 +388,10 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn field(&mut self, docs: Vec<String>) -> PResult<Field> {
+    fn field(&mut self, docs: Vec<Name<'a>>) -> PResult<Field<'a>> {
         let start = self.span().start;
         let (name, _) = self.ident("a field name")?;
-        let name = intern(name);
+        let name = Name::Borrowed(name);
         if matches!(self.peek(), Tok::Colon) {
             return self.err("Field declarations don't require a `:`.");
         }
@@ -408,7 +408,7 @@ impl<'a> Parser<'a> {
                 self.expect(Tok::RParen, "`)`")?;
                 FieldType::Unsupported(s)
             }
-            Tok::Word(_) => FieldType::Named(intern(self.ident("a field type")?.0)),
+            Tok::Word(_) => FieldType::Named(Name::Borrowed(self.ident("a field type")?.0)),
             _ => {
                 return Err(SchemaError::at(
                     self.src,
@@ -464,7 +464,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After `@`/`@@`: a dotted path and optional arguments, all on this line.
-    fn attribute_body(&mut self, start: usize) -> PResult<Attribute> {
+    fn attribute_body(&mut self, start: usize) -> PResult<Attribute<'a>> {
         let name = self.path("an attribute name")?;
         let args = if matches!(self.peek(), Tok::LParen) {
             self.arguments(0)?
@@ -481,10 +481,10 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn path(&mut self, what: &str) -> PResult<Name> {
+    fn path(&mut self, what: &str) -> PResult<Name<'a>> {
         let (first, first_span) = self.ident(what)?;
         if !matches!(self.peek(), Tok::Dot) {
-            return Ok(intern(first));
+            return Ok(Name::Borrowed(first));
         }
         // Written without spaces (`db.VarChar`, as nearly always), the path is a slice of
         // the source; otherwise its parts are joined.
@@ -511,12 +511,12 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(match joined {
-            Some(name) => intern(&name),
-            None => intern(self.src.get(first_span.start..end).unwrap_or("")),
+            Some(name) => Name::Owned(name),
+            None => Name::Borrowed(self.src.get(first_span.start..end).unwrap_or("")),
         })
     }
 
-    fn arguments(&mut self, depth: usize) -> PResult<Vec<Argument>> {
+    fn arguments(&mut self, depth: usize) -> PResult<Vec<Argument<'a>>> {
         if depth > MAX_DEPTH {
             return self.err("expression nested too deeply");
         }
@@ -533,7 +533,7 @@ impl<'a> Parser<'a> {
             let name = if named {
                 let (n, _) = self.ident("an argument name")?;
                 self.bump(); // ':'
-                Some(intern(n))
+                Some(Name::Borrowed(n))
             } else {
                 None
             };
@@ -562,7 +562,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expr(&mut self, depth: usize) -> PResult<Expr> {
+    fn expr(&mut self, depth: usize) -> PResult<Expr<'a>> {
         if depth > MAX_DEPTH {
             return self.err("expression nested too deeply");
         }
@@ -574,7 +574,7 @@ impl<'a> Parser<'a> {
             }
             Tok::Word(w) if is_number(w) => {
                 self.bump();
-                Ok(Expr::Number(w.to_string()))
+                Ok(Expr::Number(Name::Borrowed(w)))
             }
             Tok::Word(_) => {
                 let name = self.path("a value")?;
@@ -615,7 +615,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn enumeration(&mut self, docs: Vec<String>) -> PResult<Enum> {
+    fn enumeration(&mut self, docs: Vec<Name<'a>>) -> PResult<Enum<'a>> {
         let (name, name_span, start) = self.block_header("enum")?;
         let mut values = Vec::new();
         let mut attributes = Vec::new();
@@ -633,7 +633,7 @@ impl<'a> Parser<'a> {
                 Tok::Word(_) => {
                     let vstart = self.span().start;
                     let (vname, _) = self.ident("an enum value")?;
-                    let vname = vname.to_string();
+                    let vname = Name::Borrowed(vname);
                     let attrs_base = self.attrs.len();
                     while matches!(self.peek(), Tok::At) {
                         let at = self.span().start;
@@ -670,7 +670,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn config(&mut self, docs: Vec<String>) -> PResult<ConfigBlock> {
+    fn config(&mut self, docs: Vec<Name<'a>>) -> PResult<ConfigBlock<'a>> {
         let (name, _, start) = self.block_header("configuration block")?;
         let mut properties = Vec::new();
         loop {
@@ -683,7 +683,7 @@ impl<'a> Parser<'a> {
                 Tok::Word(_) => {
                     let pstart = self.span().start;
                     let (pname, _) = self.ident("a property name")?;
-                    let pname = pname.to_string();
+                    let pname = Name::Borrowed(pname);
                     self.expect(Tok::Eq, "`=` after the property name")?;
                     if matches!(self.peek(), Tok::Newline | Tok::Comment { .. } | Tok::Eof) {
                         return self.err(format!("property `{pname}` has no value"));

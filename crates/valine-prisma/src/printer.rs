@@ -21,7 +21,7 @@ pub fn print(schema: &Schema) -> String {
     out
 }
 
-fn docs(out: &mut String, indent: &str, docs: &[String]) {
+fn docs(out: &mut String, indent: &str, docs: &[Name<'_>]) {
     for d in docs {
         let _ = writeln!(out, "{indent}/// {d}");
     }
@@ -108,7 +108,7 @@ fn args(args: &[Argument]) -> String {
 pub fn expr(e: &Expr) -> String {
     match e {
         Expr::String(s) => escape(s),
-        Expr::Number(n) => n.clone(),
+        Expr::Number(n) => n.to_string(),
         Expr::Path(p) => p.to_string(),
         Expr::Array(items) => format!(
             "[{}]",

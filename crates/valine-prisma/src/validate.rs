@@ -32,8 +32,8 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
     let mut generators: FastSet<&str> = FastSet::default();
     for block in &schema.blocks {
         let (kind, name, span) = match block {
-            Block::Model(m) => (m.kind.keyword(), m.name.as_str(), m.name_span),
-            Block::Enum(e) => ("enum", e.name.as_str(), e.name_span),
+            Block::Model(m) => (m.kind.keyword(), m.name.as_ref(), m.name_span),
+            Block::Enum(e) => ("enum", e.name.as_ref(), e.name_span),
             Block::Datasource(d) => {
                 datasources += 1;
                 if datasources > 1 {
@@ -45,7 +45,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
                 continue;
             }
             Block::Generator(g) => {
-                if !generators.insert(g.name.as_str()) {
+                if !generators.insert(g.name.as_ref()) {
                     return err(
                         g.span,
                         format!(
@@ -73,10 +73,10 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
             );
         }
     }
-    let ds_name = schema.datasource().map_or("db", |d| d.name.as_str());
+    let ds_name = schema.datasource().map_or("db", |d| d.name.as_ref());
     let mut models: FastMap<&str, &Model> =
         FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
-    models.extend(schema.models().map(|m| (m.name.as_str(), m)));
+    models.extend(schema.models().map(|m| (m.name.as_ref(), m)));
 
     let mut enum_db_names: Vec<(Option<&str>, &str)> = Vec::new();
     for e in schema.enums() {
@@ -89,7 +89,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
         };
         let db = (
             attr_str("schema"),
-            attr_str("map").unwrap_or(e.name.as_str()),
+            attr_str("map").unwrap_or(e.name.as_ref()),
         );
         if enum_db_names.contains(&db) {
             return err(
@@ -112,7 +112,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
         }
         let mut seen = FastSet::default();
         for v in &e.values {
-            if !seen.insert(v.name.as_str()) {
+            if !seen.insert(v.name.as_ref()) {
                 return err(
                     v.span,
                     format!(
@@ -149,12 +149,12 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
                 .and_then(|a| a.arg("name", true))
                 .and_then(Expr::as_str)
         };
-        let table = attr_str("map").unwrap_or(m.name.as_str());
+        let table = attr_str("map").unwrap_or(m.name.as_ref());
         let key = match attr_str("schema") {
             Some(s) => std::borrow::Cow::Owned(format!("{s}.{table}")),
             None => std::borrow::Cow::Borrowed(table),
         };
-        if let Some(other) = tables.insert(key, m.name.as_str()) {
+        if let Some(other) = tables.insert(key, m.name.as_ref()) {
             return err(
                 m.name_span,
                 format!(
@@ -204,12 +204,12 @@ fn expect_string_arg(src: &str, a: &Attribute) -> Result<(), SchemaError> {
 
 /// Field names listed by `@@id`/`@@unique`/`@@index` (`fields:` or positional), where an
 /// entry may be `name(sort: Desc)`.
-pub fn listed_fields(a: &Attribute) -> Vec<&str> {
+pub fn listed_fields<'x>(a: &'x Attribute<'_>) -> Vec<&'x str> {
     listed(a).collect()
 }
 
 /// [`listed_fields`] without collecting them.
-fn listed(a: &Attribute) -> impl Iterator<Item = &str> + Clone {
+fn listed<'x>(a: &'x Attribute<'_>) -> impl Iterator<Item = &'x str> + Clone {
     let items: &[Expr] = match a.arg("fields", true) {
         Some(Expr::Array(items)) => items,
         _ => &[],
@@ -447,7 +447,7 @@ fn check_model<'s>(
 }
 
 /// The name a relation field belongs to: `@relation("name")` or `@relation(name: "name")`.
-pub fn relation_name(f: &Field) -> Option<&str> {
+pub fn relation_name<'x>(f: &'x Field<'_>) -> Option<&'x str> {
     f.attribute("relation")
         .and_then(|a| a.arg("name", true))
         .and_then(Expr::as_str)

@@ -476,7 +476,8 @@ fn layout_variants_parse() {
             panic!("{name}: {e}");
         }
     }
-    let ast = parse(&schema("model constructor {\n  id Int @id\n}\n")).unwrap();
+    let src = schema("model constructor {\n  id Int @id\n}\n");
+    let ast = parse(&src).unwrap();
     assert!(print(&ast).contains("model constructor {"));
 }
 
@@ -678,7 +679,8 @@ type Address {
   street String
 }
 "#;
-    let ast = parse(&schema(body)).unwrap_or_else(|e| panic!("{e}"));
+    let src = schema(body);
+    let ast = parse(&src).unwrap_or_else(|e| panic!("{e}"));
     let printed = print(&ast);
     assert_eq!(parse(&printed).unwrap(), ast, "{printed}");
     let ir = valine_prisma::lower(&ast);

@@ -11,28 +11,34 @@ fn name(prefix: &'static str) -> impl Strategy<Value = String> {
     "[a-z][a-zA-Z0-9_]{0,8}".prop_map(move |s| format!("{prefix}{s}"))
 }
 
-fn doc() -> impl Strategy<Value = Vec<String>> {
+fn doc() -> impl Strategy<Value = Vec<Name<'static>>> {
     prop::collection::vec("[a-zA-Z0-9 ,.()]{0,20}", 0..2)
+        .prop_map(|v| v.into_iter().map(Name::Owned).collect())
 }
 
-fn attr(name: &str, args: Vec<Argument>) -> Attribute {
+/// An owned name: generated trees own their text, as no source text backs them.
+fn owned(s: &str) -> Name<'static> {
+    Name::Owned(s.to_string())
+}
+
+fn attr(name: &str, args: Vec<Argument<'static>>) -> Attribute<'static> {
     Attribute {
-        name: intern(name),
+        name: owned(name),
         args,
         span: Span::default(),
     }
 }
 
-fn arg(name: Option<&str>, value: Expr) -> Argument {
+fn arg(name: Option<&str>, value: Expr<'static>) -> Argument<'static> {
     Argument {
-        name: name.map(intern),
+        name: name.map(owned),
         value,
         span: Span::default(),
     }
 }
 
 /// A scalar field with attributes that suit its type.
-fn scalar_field() -> impl Strategy<Value = Field> {
+fn scalar_field() -> impl Strategy<Value = Field<'static>> {
     let ty = prop_oneof![
         Just("String"),
         Just("Int"),
@@ -63,9 +69,9 @@ fn scalar_field() -> impl Strategy<Value = Field> {
                 let mut attributes = Vec::new();
                 if with_default && arity != Arity::List {
                     let value = match ty {
-                        "String" => Expr::String(format!("d{len}\"\\\t")),
-                        "Int" | "BigInt" => Expr::Number(format!("-{len}")),
-                        "Float" | "Decimal" => Expr::Number(format!("{len}.25")),
+                        "String" => Expr::String(format!("d{len}\"\\\t").into()),
+                        "Int" | "BigInt" => Expr::Number(format!("-{len}").into()),
+                        "Float" | "Decimal" => Expr::Number(format!("{len}.25").into()),
                         "Boolean" => Expr::Path("true".into()),
                         "DateTime" => Expr::Function {
                             name: "now".into(),
@@ -82,19 +88,19 @@ fn scalar_field() -> impl Strategy<Value = Field> {
                 if with_native && ty == "String" {
                     attributes.push(attr(
                         "db.VarChar",
-                        vec![arg(None, Expr::Number(len.to_string()))],
+                        vec![arg(None, Expr::Number(len.to_string().into()))],
                     ));
                 }
                 if let Some(m) = map {
                     // A space cannot occur in a field name, so mapped names never collide.
                     attributes.push(attr(
                         "map",
-                        vec![arg(None, Expr::String(format!("{name} {m}")))],
+                        vec![arg(None, Expr::String(format!("{name} {m}").into()))],
                     ));
                 }
                 Field {
                     name: name.into(),
-                    ty: FieldType::Named(intern(ty)),
+                    ty: FieldType::Named(owned(ty)),
                     arity,
                     attributes,
                     docs,
@@ -105,7 +111,7 @@ fn scalar_field() -> impl Strategy<Value = Field> {
         )
 }
 
-fn id_field() -> Field {
+fn id_field() -> Field<'static> {
     Field {
         name: "id".into(),
         ty: FieldType::Named("Int".into()),
@@ -129,7 +135,7 @@ fn id_field() -> Field {
     }
 }
 
-fn model() -> impl Strategy<Value = Model> {
+fn model() -> impl Strategy<Value = Model<'static>> {
     (
         name("M"),
         prop::collection::vec(scalar_field(), 0..6),
@@ -165,12 +171,12 @@ fn model() -> impl Strategy<Value = Model> {
             if let Some(m) = map {
                 attributes.push(attr(
                     "map",
-                    vec![arg(None, Expr::String(format!("{name} {m}")))],
+                    vec![arg(None, Expr::String(format!("{name} {m}").into()))],
                 ));
             }
             Model {
                 kind: ModelKind::Model,
-                name,
+                name: name.into(),
                 fields,
                 attributes,
                 docs,
@@ -180,18 +186,18 @@ fn model() -> impl Strategy<Value = Model> {
         })
 }
 
-fn enumeration() -> impl Strategy<Value = Enum> {
+fn enumeration() -> impl Strategy<Value = Enum<'static>> {
     (
         name("E"),
         prop::collection::btree_set("[A-Z][A-Z0-9_]{0,6}", 1..5),
         doc(),
     )
         .prop_map(|(name, values, docs)| Enum {
-            name,
+            name: name.into(),
             values: values
                 .into_iter()
                 .map(|v| EnumValue {
-                    name: v,
+                    name: v.into(),
                     attributes: vec![],
                     docs: vec![],
                     span: Span::default(),
@@ -204,7 +210,7 @@ fn enumeration() -> impl Strategy<Value = Enum> {
         })
 }
 
-fn schema() -> impl Strategy<Value = Schema> {
+fn schema() -> impl Strategy<Value = Schema<'static>> {
     (
         prop::collection::vec(model(), 0..5),
         prop::collection::vec(enumeration(), 0..3),
