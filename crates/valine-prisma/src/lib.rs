@@ -141,19 +141,25 @@ pub fn analyze(old_src: &str, new_src: &str) -> Result<Analysis, SchemaError> {
     };
     let (old_ir, new_ir) = (old_ir?, new_ir?);
     let analysis = diff::diff(&old_ir, &new_ir);
-    drop((old_ir, new_ir));
     if parallel {
-        // Freeing two large syntax trees costs about as much as building one IR: do it on
-        // both threads too. A failed spawn drops the tree right here instead.
-        let (old, new) = (old_slot.into_inner(), new_slot.into_inner());
-        std::thread::scope(|scope| {
-            let _ = std::thread::Builder::new()
-                .name("valine-prisma".into())
-                .spawn_scoped(scope, move || drop(new));
-            drop(old);
-        });
+        // Freeing two large IRs, then two large syntax trees, costs about as much as building
+        // one IR: do it on both threads too. A failed spawn drops the value right here.
+        drop_in_parallel(old_ir, new_ir);
+        drop_in_parallel(old_slot.into_inner(), new_slot.into_inner());
+    } else {
+        drop((old_ir, new_ir));
     }
     Ok(analysis)
+}
+
+/// Drops `a` here and `b` on another thread, both before returning.
+fn drop_in_parallel<A, B: Send>(a: A, b: B) {
+    std::thread::scope(|scope| {
+        let _ = std::thread::Builder::new()
+            .name("valine-prisma".into())
+            .spawn_scoped(scope, move || drop(b));
+        drop(a);
+    });
 }
 
 type Slot<'src> = OnceLock<Result<Schema<'src>, SchemaError>>;
