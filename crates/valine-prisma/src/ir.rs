@@ -181,6 +181,8 @@ struct ModelInfo<'a> {
     /// (Prisma field name, database column name), scalar fields only. A short list: a
     /// linear scan is cheaper than hashing for the few dozen fields of a model.
     columns: Vec<(&'a str, &'a str)>,
+    /// Per field: is it a relation field (asked for every field more than once).
+    relation: Vec<bool>,
 }
 
 /// Lowers a validated AST. Never fails: anything validation let through but the IR cannot
@@ -221,12 +223,18 @@ pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
             map_arg(&m.attributes, "schema"),
             map_arg(&m.attributes, "map").unwrap_or(m.name.as_ref()),
         );
+        let relation: Vec<bool> = m
+            .fields
+            .iter()
+            .map(|f| is_relation_field(f, &models))
+            .collect();
         let mut columns = Vec::with_capacity(m.fields.len());
         columns.extend(
             m.fields
                 .iter()
-                .filter(|f| !is_relation_field(f, &models))
-                .map(|f| {
+                .zip(&relation)
+                .filter(|(_, r)| !**r)
+                .map(|(f, _)| {
                     let col = map_arg(&f.attributes, "map").unwrap_or(f.name.as_ref());
                     (f.name.as_ref(), col)
                 }),
@@ -237,6 +245,7 @@ pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
                 model: m,
                 table,
                 columns,
+                relation,
             },
         );
     }
@@ -293,10 +302,7 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
     let mut columns = Vec::with_capacity(m.fields.len());
     let mut indexes = Vec::new();
     let mut primary_key = None;
-    for f in &m.fields {
-        if is_relation_field(f, models) {
-            continue;
-        }
+    for (f, _) in m.fields.iter().zip(&info.relation).filter(|(_, r)| !**r) {
         let name = col_of(f.name.as_ref());
         let list = f.arity == Arity::List;
         let (type_name, type_key, base_db): (&str, TypeKey, Cow<str>) = match &f.ty {
@@ -408,9 +414,9 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
         });
     }
     let mut foreign_keys = Vec::new();
-    for f in &m.fields {
+    for (f, _) in m.fields.iter().zip(&info.relation).filter(|(_, r)| **r) {
         let fields = relation_items(f, "fields");
-        if fields.clone().next().is_none() || !is_relation_field(f, models) {
+        if fields.clone().next().is_none() {
             continue;
         }
         let Some(target) = ctx.infos.get(f.type_name()) else {

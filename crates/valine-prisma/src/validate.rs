@@ -254,6 +254,8 @@ pub fn is_relation_field(f: &Field, models: &FastMap<&str, &Model>) -> bool {
 struct Scratch<'s> {
     attrs: Vec<&'s str>,
     columns: Vec<(&'s str, &'s str)>,
+    /// Per field of the current model: is it a relation field (asked several times each).
+    relation: Vec<bool>,
 }
 
 fn check_model<'s>(
@@ -267,6 +269,10 @@ fn check_model<'s>(
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
     let kind = m.kind.keyword();
     let mut ids = 0usize;
+    let relation = &mut scratch.relation;
+    relation.clear();
+    relation.extend(m.fields.iter().map(|f| is_relation_field(f, models)));
+    let relation = &scratch.relation;
     for (i, f) in m.fields.iter().enumerate() {
         check_name(src, &f.name, f.span, "field")?;
         // Models have tens of fields: a scan of the names seen so far beats hashing each one.
@@ -321,7 +327,8 @@ fn check_model<'s>(
                 return err(a.span, "Attribute \"@default\" expects a value.".into());
             }
         }
-        if f.attribute("id").is_some() && f.arity != Arity::Required {
+        let is_id = f.attribute("id").is_some();
+        if is_id && f.arity != Arity::Required {
             return err(
                 f.span,
                 format!(
@@ -338,7 +345,7 @@ fn check_model<'s>(
                 "Fields that are marked with @updatedAt must be of type DateTime.".into(),
             );
         }
-        if f.attribute("id").is_some() {
+        if is_id {
             ids += 1;
             if ids > 1 {
                 return err(
@@ -348,7 +355,7 @@ fn check_model<'s>(
                 );
             }
         }
-        if is_relation_field(f, models) {
+        if relation.get(i).copied().unwrap_or(false) {
             check_relation(src, m, f, models)?;
         }
     }
@@ -356,7 +363,14 @@ fn check_model<'s>(
     // Two fields may not end up as the same database column.
     let columns = &mut scratch.columns;
     columns.clear();
-    for f in m.fields.iter().filter(|f| !is_relation_field(f, models)) {
+    let scalars = || {
+        m.fields
+            .iter()
+            .zip(relation)
+            .filter(|(_, r)| !**r)
+            .map(|(f, _)| f)
+    };
+    for f in scalars() {
         let db = f
             .attribute("map")
             .and_then(|a| a.arg("name", true))
@@ -373,17 +387,9 @@ fn check_model<'s>(
         }
         columns.push((db, f.name.as_ref()));
     }
-    let scalar_field = |name: &str| {
-        m.fields
-            .iter()
-            .find(|f| f.name == name && !is_relation_field(f, models))
-    };
-    let mut has_criterion = ids > 0
-        || m.fields.iter().any(|f| {
-            f.attribute("unique").is_some()
-                && f.arity == Arity::Required
-                && !is_relation_field(f, models)
-        });
+    let scalar_field = |name: &str| scalars().find(|f| f.name == name);
+    let mut has_criterion =
+        ids > 0 || scalars().any(|f| f.attribute("unique").is_some() && f.arity == Arity::Required);
     for a in &m.attributes {
         if !MODEL_ATTRS.contains(&a.name.as_ref()) {
             return err(a.span, format!("Attribute not known: \"@@{}\".", a.name));
