@@ -49,9 +49,13 @@ struct Parser<'a> {
     items: Vec<Expr<'a>>,
 }
 
-/// The entries of `stack` from `base` on, as a list of its own.
+/// The entries of `stack` from `base` on, as a list of its own (allocated at its exact size
+/// and filled with one copy, where collecting a drain moved entry by entry).
 fn take<T>(stack: &mut Vec<T>, base: usize) -> Vec<T> {
-    stack.drain(base..).collect()
+    if base > stack.len() {
+        return Vec::new();
+    }
+    stack.split_off(base)
 }
 
 type PResult<T> = Result<T, SchemaError>;
