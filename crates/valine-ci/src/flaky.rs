@@ -49,15 +49,19 @@
 //!
 //! A server keeps one [`Rollup`] per test (or per test and day, merged for a window),
 //! updated with [`Rollup::push`] at ingest; [`Rollup::merge`] appends a later rollup;
-//! [`Rollup::to_candidate`] scores it in O(1) apart from the commit map. Rollups serialize
-//! with serde for storage. Commit shas and run ids are kept as 64-bit FNV-1a hashes, so a
-//! rollup's size is 9 bytes per distinct commit, whatever the sha length.
+//! [`Rollup::to_candidate`] scores it in O(1) apart from the commit map. Rollups are
+//! stored in a compact text form ([`Rollup::encode`], module `codec`). Commit shas and run
+//! ids are kept as 64-bit FNV-1a hashes, so a rollup grows by one hash per distinct
+//! commit, whatever the sha length.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::junit::Status;
+
+mod codec;
+pub use codec::DecodeError;
 
 /// One stored result of one test, as the detector needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

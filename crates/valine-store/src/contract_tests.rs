@@ -45,6 +45,22 @@ async fn every_migration_round_trips() {
             .map(|m| m.version)
             .collect();
         assert!(!versions.is_empty());
+        // Versions that exist on this backend only to keep both sets aligned (a tuning
+        // that has no equivalent here): nothing but comments and `SELECT 1`.
+        let noop: Vec<i64> = store
+            .migrator()
+            .iter()
+            .filter(|m| {
+                m.migration_type.is_up_migration()
+                    && m.sql
+                        .as_str()
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with("--"))
+                        .all(|l| l == "SELECT 1;")
+            })
+            .map(|m| m.version)
+            .collect();
         // Take each migration down and up again, newest first, one at a time: the schema
         // below it must be what it was, and re-applying it must restore the full schema.
         for steps in 1..=versions.len() {
@@ -52,7 +68,9 @@ async fn every_migration_round_trips() {
             let reverted = store.migrate_down(steps).await.unwrap();
             assert_eq!(reverted.len(), steps);
             let lowered = store.schema_fingerprint().await.unwrap();
-            assert_ne!(before, lowered, "down {steps} changed nothing");
+            if !reverted.iter().all(|v| noop.contains(v)) {
+                assert_ne!(before, lowered, "down {steps} changed nothing");
+            }
             store.migrate_up().await.unwrap();
             assert_eq!(
                 store.schema_fingerprint().await.unwrap(),

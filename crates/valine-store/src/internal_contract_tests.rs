@@ -179,8 +179,7 @@ async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
             infrastructure_failure_runs: 0,
             run_at: 86_400_000 * 3 + 5,
         };
-        let mut tx = store.begin_write().await.unwrap();
-        store.lock_test_ingest(&mut tx).await.unwrap();
+        let mut tx = store.begin_test_ingest().await.unwrap();
         store.insert_test_batch(&mut tx, &batch).await.unwrap();
         store
             .insert_test_results(&mut tx, &batch, &results)
@@ -189,6 +188,25 @@ async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
         // Same test twice in a second run: history is newest first.
         store
             .insert_test_results(&mut tx, &batch, &results[8_999..])
+            .await
+            .unwrap();
+        // Characters `COPY`'s text format escapes, and NULL against text that looks like it.
+        let awkward = "tab\there\nnew line\r\\N back\\slash";
+        store
+            .insert_test_results(
+                &mut tx,
+                &batch,
+                &[NewTestResult {
+                    suite: "S\\",
+                    test_name: awkward,
+                    status: "error",
+                    duration_ms: -1,
+                    attempt: 2,
+                    retries: 1,
+                    file: Some("\\N"),
+                    metadata: Some("{\"k\":\"a\\tb\"}"),
+                }],
+            )
             .await
             .unwrap();
         let writes: Vec<RollupWrite<'_>> = names[..5_000]
@@ -205,7 +223,7 @@ async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
             })
             .collect();
         store.upsert_rollups(&mut tx, &writes, 1).await.unwrap();
-        crate::commit(tx).await.unwrap();
+        tx.commit().await.unwrap();
 
         let history = store.test_history("S", "t08999", None, 10).await.unwrap();
         assert_eq!(history.len(), 2);
@@ -224,11 +242,34 @@ async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
                 .unwrap()
                 .is_empty()
         );
+        let odd = store.test_history("S\\", awkward, None, 5).await.unwrap();
+        assert_eq!(odd.len(), 1);
+        assert_eq!(
+            (odd[0].test_name.as_str(), odd[0].status.as_str()),
+            (awkward, "error")
+        );
+        assert_eq!((odd[0].duration_ms, odd[0].attempt), (-1, 2));
+        assert!(odd[0].id > history[0].id);
+        let (file, metadata): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT file, metadata FROM test_runs WHERE test_name = $1")
+                .bind(awkward)
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(file.as_deref(), Some("\\N"));
+        assert_eq!(metadata.as_deref(), Some("{\"k\":\"a\\tb\"}"));
+        let (file, metadata): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT file, metadata FROM test_runs WHERE test_name = $1")
+                .bind("t00003")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!((file, metadata), (None, None));
         let t0 = store.test_history("S", "t00003", None, 1).await.unwrap();
         assert_eq!((t0[0].status.as_str(), t0[0].duration_ms), ("failed", 3));
 
         // Upsert replaces; load finds exactly the asked keys of the bucket.
-        let mut tx = store.begin_write().await.unwrap();
+        let mut tx = store.begin_test_ingest().await.unwrap();
         let again = [RollupWrite {
             suite: "S",
             test_name: "t00010",
@@ -266,11 +307,11 @@ async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
                 .unwrap()
                 .is_empty()
         );
-        crate::commit(tx).await.unwrap();
+        tx.commit().await.unwrap();
 
         // Window: only tests marked hot in it come back, with every bucket in the window.
         assert!(store.rollups_in_window(0, None).await.unwrap().is_empty());
-        let mut tx = store.begin_write().await.unwrap();
+        let mut tx = store.begin_test_ingest().await.unwrap();
         store
             .mark_hot(&mut tx, "", 3, &[("S", "t00010"), ("S", "t00020")])
             .await
@@ -297,7 +338,7 @@ async fn bulk_results_cross_chunk_boundaries_in_order_and_rollups_upsert() {
             )
             .await
             .unwrap();
-        crate::commit(tx).await.unwrap();
+        tx.commit().await.unwrap();
         let mut hot: Vec<(String, i64, String, String)> = Vec::new();
         for t in store.rollups_in_window(3, None).await.unwrap() {
             for b in t.buckets().unwrap() {

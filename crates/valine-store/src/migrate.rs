@@ -19,7 +19,7 @@ pub struct MigrationStatus {
 }
 
 impl Store {
-    fn migrator(&self) -> &'static Migrator {
+    pub(crate) fn migrator(&self) -> &'static Migrator {
         match self.backend {
             Backend::Sqlite => &SQLITE,
             Backend::Postgres => &POSTGRES,
@@ -96,6 +96,10 @@ impl Store {
                    || pg_get_constraintdef(oid) FROM pg_constraint \
                  WHERE connamespace = current_schema()::regnamespace \
                  AND conrelid::regclass::text <> '_sqlx_migrations' \
+                 UNION ALL \
+                 SELECT 'storage ' || c.relname || ' ' || array_to_string(c.reloptions, ',') \
+                 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
+                 AND c.reloptions IS NOT NULL \
                  UNION ALL \
                  SELECT 'type ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) \
                  FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \

@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 use crate::StoreError;
@@ -45,6 +46,9 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// PostgreSQL only: a small native pool for bulk paths the `Any` driver cannot express
+    /// (`COPY`, array binds for `UNNEST`). Connects lazily, on first use.
+    pub(crate) pg: Option<PgPool>,
 }
 
 /// Pool and connection tuning; defaults suit a small server.
@@ -107,7 +111,19 @@ impl Store {
             })
             .connect_with(connect)
             .await?;
-        Ok(Store { pool, backend })
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                PgPoolOptions::new()
+                    // Bulk ingestion is serialised by an advisory lock; a few connections
+                    // cover concurrent requests queueing for it.
+                    .max_connections(opts.max_connections.clamp(1, 4))
+                    .acquire_timeout(opts.acquire_timeout)
+                    .test_before_acquire(false)
+                    .connect_lazy_with(PgConnectOptions::from_str(&url)?),
+            ),
+        };
+        Ok(Store { pool, backend, pg })
     }
 
     pub fn backend(&self) -> Backend {
@@ -148,12 +164,26 @@ impl Store {
                 failures.push(format!("{module}::{name}: {err}"));
             }
         }
+        if let Some(pg) = &self.pg {
+            let Ok(mut conn) = pg.acquire().await else {
+                failures.push("could not acquire a native PostgreSQL connection".to_string());
+                return failures;
+            };
+            for (name, sql) in crate::test_results::PG_NATIVE {
+                if let Err(err) = conn.prepare(sqlx::SqlSafeStr::into_sql_str(*sql)).await {
+                    failures.push(format!("test_results::{name}: {err}"));
+                }
+            }
+        }
         failures
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(pg) = &self.pg {
+            pg.close().await;
+        }
     }
 }
 

@@ -1,10 +1,13 @@
 //! `test_batches`, `test_runs` and `test_rollups`: ingested CI test results and the
 //! per-test, per-branch, per-day aggregates the flaky detector reads.
 //!
-//! Bulk writes use multi-row `VALUES` statements built from the one-row forms declared
-//! below (those are what the prepare-everything test checks). Chunks stay under SQLite's
-//! 32,766 bind-parameter limit; PostgreSQL's 65,535 is then never reached either. The
-//! `Any` driver cannot bind arrays, which rules out PostgreSQL's `UNNEST`.
+//! An ingest runs in one [`IngestTx`]. On SQLite, bulk writes use multi-row `VALUES`
+//! statements built from the one-row forms declared below (those are what the
+//! prepare-everything test checks), in chunks under SQLite's 32,766 bind-parameter limit.
+//! On PostgreSQL the ingest runs on the store's native connection pool instead, because
+//! the `Any` driver can neither bind arrays nor `COPY`: results are streamed with
+//! `COPY … FROM STDIN`, and rollups are read and upserted with one `UNNEST` statement each
+//! (`PG_*` below), a few statements per batch instead of dozens of 4,000-row ones.
 
 use std::fmt::Write as _;
 
@@ -12,6 +15,80 @@ use sqlx::FromRow;
 
 use crate::sql::Sql;
 use crate::{Backend, Store, StoreError, Tx};
+
+/// A result-ingestion transaction, holding the ingestion lock; see [`Store::begin_test_ingest`].
+/// Dropping it rolls back.
+pub enum IngestTx {
+    /// SQLite (and PostgreSQL without a native pool): the shared `Any` pool.
+    Any(Tx),
+    /// PostgreSQL through the native driver: `COPY` and array binds.
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl IngestTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            IngestTx::Any(tx) => tx.commit().await?,
+            IngestTx::Pg(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// The column list `COPY` streams into (same order as [`INSERT_RESULTS_HEAD`]).
+const PG_COPY_RESULTS: &str = "COPY test_runs (batch_id, run_id, commit_sha, branch, run_at, \
+     suite, test_name, status, duration_ms, attempt, retries, file, metadata) FROM STDIN";
+const PG_COPY_ROLLUPS: &str = "COPY test_rollups (suite, test_name, branch_key, day, \
+     total_runs, failed, retry_passes, data, updated_at) FROM STDIN";
+/// Bytes buffered before each `COPY` data message.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// PostgreSQL-only statements of the native ingest path (prepared by `prepare_all` too).
+pub(crate) const PG_NATIVE: &[(&str, &str)] = &[
+    ("PG_LOCK", PG_LOCK),
+    ("PG_LOAD_ROLLUPS", PG_LOAD_ROLLUPS),
+    ("PG_UPSERT_ROLLUPS", PG_UPSERT_ROLLUPS),
+    ("PG_MARK_HOT", PG_MARK_HOT),
+];
+const PG_LOCK: &str = "SELECT 1 FROM pg_advisory_xact_lock(7305001)";
+const PG_LOAD_ROLLUPS: &str = "SELECT r.suite, r.test_name, r.data \
+     FROM UNNEST($3::text[], $4::text[]) AS k(suite, test_name) \
+     JOIN test_rollups r ON r.suite = k.suite AND r.test_name = k.test_name \
+     AND r.branch_key = $1 AND r.day = $2";
+const PG_UPSERT_ROLLUPS: &str = "INSERT INTO test_rollups (suite, test_name, branch_key, day, \
+     total_runs, failed, retry_passes, data, updated_at) \
+     SELECT u.suite, u.test_name, u.branch_key, u.day, u.total_runs, u.failed, u.retry_passes, \
+     u.data, $9 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], \
+     $6::bigint[], $7::bigint[], $8::text[]) \
+     AS u(suite, test_name, branch_key, day, total_runs, failed, retry_passes, data) \
+     ON CONFLICT (suite, test_name, branch_key, day) DO UPDATE SET \
+     total_runs = excluded.total_runs, failed = excluded.failed, \
+     retry_passes = excluded.retry_passes, data = excluded.data, updated_at = excluded.updated_at";
+const PG_MARK_HOT: &str = "INSERT INTO test_hot (suite, test_name, branch_key, last_hot_day) \
+     SELECT u.suite, u.test_name, $3, $4 FROM UNNEST($1::text[], $2::text[]) AS u(suite, test_name) \
+     ON CONFLICT (suite, test_name, branch_key) DO UPDATE SET \
+     last_hot_day = GREATEST(excluded.last_hot_day, test_hot.last_hot_day)";
+
+/// Appends `value` as one field of `COPY`'s text format (`\N` is NULL).
+fn copy_field(out: &mut Vec<u8>, value: Option<&str>) {
+    let Some(value) = value else {
+        out.extend_from_slice(b"\\N");
+        return;
+    };
+    for &b in value.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+fn copy_int(out: &mut Vec<u8>, value: i64) {
+    let _ = std::io::Write::write_fmt(out, format_args!("{value}"));
+}
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER`.
 const MAX_BINDS: usize = 32_766;
@@ -286,19 +363,46 @@ fn chunk_rows(shared: usize, per_row: usize) -> usize {
 }
 
 impl Store {
-    /// Takes the ingestion lock for the rest of `tx` (PostgreSQL; a no-op on SQLite).
-    pub async fn lock_test_ingest(&self, tx: &mut Tx) -> Result<(), StoreError> {
+    /// Begins an ingestion transaction and takes the ingestion lock for its duration
+    /// (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers).
+    pub async fn begin_test_ingest(&self) -> Result<IngestTx, StoreError> {
+        if let Some(pg) = &self.pg {
+            let mut tx = pg.begin().await?;
+            sqlx::query(PG_LOCK).execute(&mut *tx).await?;
+            return Ok(IngestTx::Pg(tx));
+        }
+        let mut tx = self.begin_write().await?;
         sqlx::query(INGEST_LOCK.text(self.backend))
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        Ok(IngestTx::Any(tx))
     }
 
     pub async fn insert_test_batch(
         &self,
-        tx: &mut Tx,
+        tx: &mut IngestTx,
         b: &NewTestBatch<'_>,
     ) -> Result<(), StoreError> {
+        if let IngestTx::Pg(tx) = tx {
+            sqlx::query(INSERT_BATCH.postgres)
+                .bind(b.id)
+                .bind(b.run_id)
+                .bind(b.commit_sha)
+                .bind(b.branch)
+                .bind(b.job_url)
+                .bind(b.format)
+                .bind(b.api_key_name)
+                .bind(b.result_count)
+                .bind(b.failed_count)
+                .bind(b.infrastructure_failure_runs)
+                .bind(b.run_at)
+                .execute(&mut **tx)
+                .await?;
+            return Ok(());
+        }
+        let IngestTx::Any(tx) = tx else {
+            return Ok(());
+        };
         sqlx::query(INSERT_BATCH.text(self.backend))
             .bind(b.id)
             .bind(b.run_id)
@@ -319,10 +423,14 @@ impl Store {
     /// Inserts `results` of batch `b`, in order, with multi-row statements.
     pub async fn insert_test_results(
         &self,
-        tx: &mut Tx,
+        tx: &mut IngestTx,
         b: &NewTestBatch<'_>,
         results: &[NewTestResult<'_>],
     ) -> Result<(), StoreError> {
+        let tx = match tx {
+            IngestTx::Pg(tx) => return pg_copy_results(tx, b, results).await,
+            IngestTx::Any(tx) => tx,
+        };
         let anonymous = self.backend == Backend::Sqlite;
         let per_chunk = if anonymous {
             chunk_rows(0, RESULT_SHARED + RESULT_PER_ROW)
@@ -373,14 +481,59 @@ impl Store {
         Ok(())
     }
 
-    /// The stored rollups of `keys` (suite, test name) in one branch/day bucket.
-    pub async fn load_rollups(
+    /// Inserts `results` of batch `b` (as [`Store::insert_test_results`]) and returns the
+    /// stored rollups of `keys` in the `branch_key`/`day` bucket (as
+    /// [`Store::load_rollups`]). Call it before this transaction writes any rollup. On
+    /// PostgreSQL both run at once, the read on a second connection, so the two database
+    /// backends share the work: the read sees the last committed rollups, which are the
+    /// transaction's own view too, because every writer of rollups holds the ingestion
+    /// lock this transaction took.
+    pub async fn insert_results_and_load_rollups(
         &self,
-        tx: &mut Tx,
+        tx: &mut IngestTx,
+        b: &NewTestBatch<'_>,
+        results: &[NewTestResult<'_>],
         branch_key: &str,
         day: i64,
         keys: &[(&str, &str)],
     ) -> Result<Vec<StoredRollup>, StoreError> {
+        if let (IngestTx::Pg(pg_tx), Some(pg)) = (&mut *tx, &self.pg) {
+            let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+            let load = sqlx::query_as(PG_LOAD_ROLLUPS)
+                .bind(branch_key)
+                .bind(day)
+                .bind(suites)
+                .bind(names)
+                .fetch_all(pg);
+            let (copied, loaded) = tokio::join!(pg_copy_results(pg_tx, b, results), load);
+            copied?;
+            return Ok(loaded?);
+        }
+        self.insert_test_results(tx, b, results).await?;
+        self.load_rollups(tx, branch_key, day, keys).await
+    }
+
+    /// The stored rollups of `keys` (suite, test name) in one branch/day bucket.
+    pub async fn load_rollups(
+        &self,
+        tx: &mut IngestTx,
+        branch_key: &str,
+        day: i64,
+        keys: &[(&str, &str)],
+    ) -> Result<Vec<StoredRollup>, StoreError> {
+        let tx = match tx {
+            IngestTx::Pg(tx) => {
+                let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+                return Ok(sqlx::query_as(PG_LOAD_ROLLUPS)
+                    .bind(branch_key)
+                    .bind(day)
+                    .bind(suites)
+                    .bind(names)
+                    .fetch_all(&mut **tx)
+                    .await?);
+            }
+            IngestTx::Any(tx) => tx,
+        };
         let mut out = Vec::new();
         for chunk in keys.chunks(chunk_rows(2, KEY_PER_ROW)) {
             let anonymous = self.backend == Backend::Sqlite;
@@ -406,10 +559,14 @@ impl Store {
     /// Inserts or replaces rollup buckets. Keys must be distinct within one call.
     pub async fn upsert_rollups(
         &self,
-        tx: &mut Tx,
+        tx: &mut IngestTx,
         rows: &[RollupWrite<'_>],
         now: i64,
     ) -> Result<(), StoreError> {
+        let tx = match tx {
+            IngestTx::Pg(tx) => return pg_upsert_rollups(tx, rows, now).await,
+            IngestTx::Any(tx) => tx,
+        };
         for chunk in rows.chunks(chunk_rows(0, ROLLUP_PER_ROW)) {
             let mut sql = String::with_capacity(UPSERT_ROLLUPS_HEAD.len() + chunk.len() * 56);
             sql.push_str(UPSERT_ROLLUPS_HEAD);
@@ -434,14 +591,44 @@ impl Store {
         Ok(())
     }
 
+    /// Inserts rollup buckets that do not exist yet: the caller found them missing with
+    /// [`Store::load_rollups`] in this transaction, and the ingestion lock keeps it so.
+    /// On PostgreSQL they are streamed with `COPY` (no conflict check per row); elsewhere
+    /// this is [`Store::upsert_rollups`].
+    pub async fn insert_new_rollups(
+        &self,
+        tx: &mut IngestTx,
+        rows: &[RollupWrite<'_>],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        match tx {
+            IngestTx::Pg(tx) => pg_copy_rollups(tx, rows, now).await,
+            IngestTx::Any(_) => self.upsert_rollups(tx, rows, now).await,
+        }
+    }
+
     /// Marks tests as having failed (or retry-passed) on `branch_key` on `day`.
     pub async fn mark_hot(
         &self,
-        tx: &mut Tx,
+        tx: &mut IngestTx,
         branch_key: &str,
         day: i64,
         tests: &[(&str, &str)],
     ) -> Result<(), StoreError> {
+        let tx = match tx {
+            IngestTx::Pg(tx) => {
+                let (suites, names): (Vec<&str>, Vec<&str>) = tests.iter().copied().unzip();
+                sqlx::query(PG_MARK_HOT)
+                    .bind(suites)
+                    .bind(names)
+                    .bind(branch_key)
+                    .bind(day)
+                    .execute(&mut **tx)
+                    .await?;
+                return Ok(());
+            }
+            IngestTx::Any(tx) => tx,
+        };
         let anonymous = self.backend == Backend::Sqlite;
         for chunk in tests.chunks(chunk_rows(0, HOT_PER_ROW)) {
             let mut sql = String::with_capacity(UPSERT_HOT_HEAD.len() + chunk.len() * 24);
@@ -464,6 +651,26 @@ impl Store {
         from_day: i64,
         branch_key: Option<&str>,
     ) -> Result<Vec<WindowTest>, StoreError> {
+        // On PostgreSQL through the native driver: several megabytes of bucket text come
+        // back, and the `Any` driver would copy every value once more into its own row type.
+        if let Some(pg) = &self.pg {
+            let rows = match branch_key {
+                Some(branch) => {
+                    sqlx::query_as(WINDOW_BRANCH.postgres)
+                        .bind(from_day)
+                        .bind(branch)
+                        .fetch_all(pg)
+                        .await?
+                }
+                None => {
+                    sqlx::query_as(WINDOW_ALL.postgres)
+                        .bind(from_day)
+                        .fetch_all(pg)
+                        .await?
+                }
+            };
+            return Ok(rows);
+        }
         let rows = match branch_key {
             Some(branch) => {
                 sqlx::query_as(WINDOW_BRANCH.text(self.backend))
@@ -509,4 +716,137 @@ impl Store {
             infrastructure_failure_runs: infra,
         })
     }
+}
+
+type PgTx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// Streams `results` of batch `b` into `test_runs` with `COPY … FROM STDIN` (text format),
+/// in order, so ids follow the batch order as with the multi-row inserts.
+async fn pg_copy_results(
+    tx: &mut PgTx,
+    b: &NewTestBatch<'_>,
+    results: &[NewTestResult<'_>],
+) -> Result<(), StoreError> {
+    // The batch's shared columns, escaped once.
+    let mut shared = Vec::with_capacity(128);
+    copy_field(&mut shared, Some(b.id));
+    shared.push(b'\t');
+    copy_field(&mut shared, Some(b.run_id));
+    shared.push(b'\t');
+    copy_field(&mut shared, b.commit_sha);
+    shared.push(b'\t');
+    copy_field(&mut shared, b.branch);
+    shared.push(b'\t');
+    copy_int(&mut shared, b.run_at);
+    shared.push(b'\t');
+
+    let mut copy = tx.copy_in_raw(PG_COPY_RESULTS).await?;
+    let mut buf = Vec::with_capacity(COPY_CHUNK + 4096);
+    for r in results {
+        buf.extend_from_slice(&shared);
+        copy_field(&mut buf, Some(r.suite));
+        buf.push(b'\t');
+        copy_field(&mut buf, Some(r.test_name));
+        buf.push(b'\t');
+        copy_field(&mut buf, Some(r.status));
+        buf.push(b'\t');
+        copy_int(&mut buf, r.duration_ms);
+        buf.push(b'\t');
+        copy_int(&mut buf, r.attempt);
+        buf.push(b'\t');
+        copy_int(&mut buf, r.retries);
+        buf.push(b'\t');
+        copy_field(&mut buf, r.file);
+        buf.push(b'\t');
+        copy_field(&mut buf, r.metadata);
+        buf.push(b'\n');
+        if buf.len() >= COPY_CHUNK {
+            copy.send(std::mem::take(&mut buf)).await?;
+            buf.reserve(COPY_CHUNK + 4096);
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+async fn pg_copy_rollups(
+    tx: &mut PgTx,
+    rows: &[RollupWrite<'_>],
+    now: i64,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut copy = tx.copy_in_raw(PG_COPY_ROLLUPS).await?;
+    let mut buf = Vec::with_capacity(COPY_CHUNK + 4096);
+    for r in rows {
+        copy_field(&mut buf, Some(r.suite));
+        buf.push(b'\t');
+        copy_field(&mut buf, Some(r.test_name));
+        buf.push(b'\t');
+        copy_field(&mut buf, Some(r.branch_key));
+        buf.push(b'\t');
+        for n in [r.day, r.total_runs, r.failed, r.retry_passes] {
+            copy_int(&mut buf, n);
+            buf.push(b'\t');
+        }
+        copy_field(&mut buf, Some(&r.data));
+        buf.push(b'\t');
+        copy_int(&mut buf, now);
+        buf.push(b'\n');
+        if buf.len() >= COPY_CHUNK {
+            copy.send(std::mem::take(&mut buf)).await?;
+            buf.reserve(COPY_CHUNK + 4096);
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+async fn pg_upsert_rollups(
+    tx: &mut PgTx,
+    rows: &[RollupWrite<'_>],
+    now: i64,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let n = rows.len();
+    let mut suites = Vec::with_capacity(n);
+    let mut names = Vec::with_capacity(n);
+    let mut branches = Vec::with_capacity(n);
+    let mut days = Vec::with_capacity(n);
+    let mut totals = Vec::with_capacity(n);
+    let mut failed = Vec::with_capacity(n);
+    let mut retry_passes = Vec::with_capacity(n);
+    let mut data = Vec::with_capacity(n);
+    for r in rows {
+        suites.push(r.suite);
+        names.push(r.test_name);
+        branches.push(r.branch_key);
+        days.push(r.day);
+        totals.push(r.total_runs);
+        failed.push(r.failed);
+        retry_passes.push(r.retry_passes);
+        data.push(r.data.as_str());
+    }
+    sqlx::query(PG_UPSERT_ROLLUPS)
+        .bind(suites)
+        .bind(names)
+        .bind(branches)
+        .bind(days)
+        .bind(totals)
+        .bind(failed)
+        .bind(retry_passes)
+        .bind(data)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

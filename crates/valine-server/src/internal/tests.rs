@@ -20,7 +20,9 @@ use valine_ci::flaky::{
 };
 use valine_ci::junit::Status;
 use valine_store::Store;
-use valine_store::test_results::{NewTestBatch, NewTestResult, RollupWrite};
+use valine_store::test_results::{
+    IngestTx, NewTestBatch, NewTestResult, RollupWrite, StoredRollup,
+};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -120,14 +122,19 @@ pub async fn ingest_at(
         })
         .collect();
 
-    let mut tx = store.begin_write().await?;
-    store.lock_test_ingest(&mut tx).await?;
+    let mut tx = store.begin_test_ingest().await?;
     store.insert_test_batch(&mut tx, &row).await?;
-    store.insert_test_results(&mut tx, &row, &results).await?;
-    if !infrastructure_failure {
-        update_rollups(store, &mut tx, batch, branch_key, day, now).await?;
+    if infrastructure_failure {
+        store.insert_test_results(&mut tx, &row, &results).await?;
+    } else {
+        let tests = by_test(batch);
+        let keys: Vec<(&str, &str)> = tests.iter().map(|(k, _)| *k).collect();
+        let stored = store
+            .insert_results_and_load_rollups(&mut tx, &row, &results, branch_key, day, &keys)
+            .await?;
+        write_rollups(store, &mut tx, batch, &tests, stored, branch_key, day, now).await?;
     }
-    valine_store::commit(tx).await?;
+    tx.commit().await?;
 
     let m = &state.metrics.internal;
     m.test_results_ingested.inc_by(batch.results.len() as u64);
@@ -153,18 +160,12 @@ pub async fn ingest_at(
     })
 }
 
-/// Pushes the batch's results, in order, into each test's rollup for today's bucket.
-async fn update_rollups(
-    store: &Store,
-    tx: &mut valine_store::Tx,
-    batch: &Batch,
-    branch_key: &str,
-    day: i64,
-    now: i64,
-) -> ApiResult<()> {
-    // Tests in first-seen order, with their results in batch order.
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut tests: Vec<((&str, &str), Vec<&Incoming>)> = Vec::new();
+/// The batch's tests in first-seen order, each with its results in batch order.
+type ByTest<'a> = Vec<((&'a str, &'a str), Vec<&'a Incoming>)>;
+
+fn by_test(batch: &Batch) -> ByTest<'_> {
+    let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(batch.results.len());
+    let mut tests: ByTest<'_> = Vec::new();
     for r in &batch.results {
         let key = (r.suite.as_str(), r.test_name.as_str());
         let i = *index.entry(key).or_insert_with(|| {
@@ -175,40 +176,58 @@ async fn update_rollups(
             list.push(r);
         }
     }
-    let keys: Vec<(&str, &str)> = tests.iter().map(|(k, _)| *k).collect();
-    let mut existing: HashMap<(String, String), Rollup> = HashMap::new();
-    for stored in store.load_rollups(tx, branch_key, day, &keys).await? {
-        let rollup: Rollup = serde_json::from_str(&stored.data).map_err(|e| {
+    tests
+}
+
+/// Pushes the batch's results, in order, into each test's rollup for today's bucket
+/// (`stored`: the bucket's rollups before this batch) and writes them back.
+#[allow(clippy::too_many_arguments)]
+async fn write_rollups(
+    store: &Store,
+    tx: &mut IngestTx,
+    batch: &Batch,
+    tests: &ByTest<'_>,
+    stored: Vec<StoredRollup>,
+    branch_key: &str,
+    day: i64,
+    now: i64,
+) -> ApiResult<()> {
+    let mut existing: HashMap<(&str, &str), Rollup> = HashMap::with_capacity(stored.len());
+    for row in &stored {
+        let rollup = Rollup::decode(&*row.suite, &*row.test_name, &row.data).map_err(|e| {
             ApiError::internal(anyhow::anyhow!(
-                "stored rollup of {}::{} does not decode: {e}",
-                stored.suite,
-                stored.test_name
+                "rollup of {}::{}: {e}",
+                row.suite,
+                row.test_name
             ))
         })?;
-        existing.insert((stored.suite, stored.test_name), rollup);
+        existing.insert((&row.suite, &row.test_name), rollup);
     }
-    let mut updated: Vec<(usize, Rollup)> = Vec::with_capacity(tests.len());
-    for (i, ((suite, name), results)) in tests.iter().enumerate() {
-        let mut rollup = existing
-            .remove(&(suite.to_string(), name.to_string()))
-            .unwrap_or_else(|| Rollup::new(*suite, *name));
-        for r in results {
-            rollup.push(&Observation {
-                run_id: batch.run_id.clone(),
-                commit_sha: batch.commit_sha.clone(),
-                status: r.status,
-                retries: r.retries,
-                duration_ms: r.duration_ms,
-                run_at: now,
-            });
-        }
-        updated.push((i, rollup));
-    }
-    let mut writes = Vec::with_capacity(updated.len());
-    for (i, rollup) in &updated {
-        let Some(((suite, name), _)) = tests.get(*i) else {
-            continue;
+    // Buckets this batch creates are inserted without a conflict check (see
+    // `insert_new_rollups`); the others are updated in place.
+    // One observation, its per-result fields overwritten: the run's id and commit are
+    // shared by every result of the batch.
+    let mut obs = Observation {
+        run_id: batch.run_id.clone(),
+        commit_sha: batch.commit_sha.clone(),
+        status: Status::Passed,
+        retries: 0,
+        duration_ms: 0,
+        run_at: now,
+    };
+    let mut fresh = Vec::with_capacity(tests.len());
+    let mut updates = Vec::with_capacity(existing.len());
+    for ((suite, name), results) in tests {
+        let (mut rollup, writes) = match existing.remove(&(*suite, *name)) {
+            Some(r) => (r, &mut updates),
+            None => (Rollup::new(*suite, *name), &mut fresh),
         };
+        for r in results {
+            obs.status = r.status;
+            obs.retries = r.retries;
+            obs.duration_ms = r.duration_ms;
+            rollup.push(&obs);
+        }
         writes.push(RollupWrite {
             suite,
             test_name: name,
@@ -217,10 +236,11 @@ async fn update_rollups(
             total_runs: i64_of(rollup.passed + rollup.failed),
             failed: i64_of(rollup.failed),
             retry_passes: i64_of(rollup.retry_passes),
-            data: serde_json::to_string(rollup).map_err(ApiError::internal)?,
+            data: rollup.encode(),
         });
     }
-    store.upsert_rollups(tx, &writes, now).await?;
+    store.upsert_rollups(tx, &updates, now).await?;
+    store.insert_new_rollups(tx, &fresh, now).await?;
     let hot: Vec<(&str, &str)> = tests
         .iter()
         .filter(|(_, results)| {
@@ -266,25 +286,19 @@ pub async fn assess(store: &Store, q: &CandidateQuery, now: i64) -> ApiResult<Ve
         .await?;
     let mut out = Vec::with_capacity(tests.len());
     for test in &tests {
-        let mut merged: Option<Rollup> = None;
+        let mut merged = Rollup::new(test.suite.as_str(), test.test_name.as_str());
         for bucket in test.buckets()? {
-            let rollup: Rollup = serde_json::from_str(bucket.data).map_err(|e| {
+            merged.merge_encoded(bucket.data).map_err(|e| {
                 ApiError::internal(anyhow::anyhow!(
-                    "stored rollup of {}::{} (branch {:?}, day {}) does not decode: {e}",
+                    "rollup of {}::{} (branch {:?}, day {}): {e}",
                     test.suite,
                     test.test_name,
                     bucket.branch_key,
                     bucket.day
                 ))
             })?;
-            match merged.as_mut() {
-                Some(acc) => acc.merge(&rollup),
-                None => merged = Some(rollup),
-            }
         }
-        if let Some(done) = merged {
-            out.push(done.to_candidate());
-        }
+        out.push(merged.to_candidate());
     }
     Ok(out)
 }

@@ -147,6 +147,9 @@ async fn malformed_or_invalid_batches_store_nothing() {
             json!({"tests": [{"suite": "s", "testName": "a", "status": "passed", "durationMs": -1}]}),
             json!({"tests": [{"suite": "s", "testName": "a", "status": "passed", "attempt": 0}]}),
             json!({"tests": "nope"}),
+            // PostgreSQL cannot store NUL in text: refused up front on every backend.
+            json!({"tests": [{"suite": "s\u{0}", "testName": "a", "status": "passed"}]}),
+            json!({"tests": [{"suite": "s", "testName": "a", "status": "passed", "file": "a\u{0}.rs"}]}),
         ] {
             let resp = ingest_json(&app, &key, &bad).await;
             assert_error(resp, 400, "VALIDATION_FAILED").await;
@@ -175,7 +178,28 @@ async fn malformed_or_invalid_batches_store_nothing() {
         assert_eq!(h["items"].as_array().unwrap().len(), 0, "nothing stored");
         let stats = get_json(&app, &key, "/internal/stats").await;
         assert_eq!(stats["phase5"]["resultsIngested"], 0);
-        assert_eq!(stats["phase5"]["batchesFailed"], 10, "{stats}");
+        assert_eq!(stats["phase5"]["batchesFailed"], 12, "{stats}");
+
+        // A raw NUL byte in a report's name is stored as U+FFFD, not a 500 from the
+        // database; an unresolvable `&#0;` is kept as written.
+        for (name, stored) in [("a\0b", "a%EF%BF%BDb"), ("c&#0;d", "c%26%230%3Bd")] {
+            let resp = with_key(&app, Method::POST, "/internal/tests/ingest?runId=nul", &key)
+                .header("content-type", "application/xml")
+                .body(format!(
+                    "<testsuite name=\"s\"><testcase classname=\"s\" name=\"{name}\"/></testsuite>"
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+            let h = get_json(
+                &app,
+                &key,
+                &format!("/internal/tests/history?suite=s&testName={stored}"),
+            )
+            .await;
+            assert_eq!(h["items"].as_array().unwrap().len(), 1, "{name:?}: {h}");
+        }
     }
 }
 

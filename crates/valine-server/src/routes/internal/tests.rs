@@ -176,11 +176,22 @@ fn json_batch(body: &[u8]) -> ApiResult<Batch> {
         };
         let suite = t.suite.trim().to_string();
         let test_name = t.test_name.trim().to_string();
-        if suite.is_empty() || suite.chars().count() > MAX_NAME {
-            bad("suite", format!("must be 1–{MAX_NAME} characters"));
+        // NUL is refused because PostgreSQL cannot store it in text.
+        if suite.is_empty() || suite.chars().count() > MAX_NAME || suite.contains('\0') {
+            bad(
+                "suite",
+                format!("must be 1–{MAX_NAME} characters, none of them NUL"),
+            );
         }
-        if test_name.is_empty() || test_name.chars().count() > MAX_NAME {
-            bad("testName", format!("must be 1–{MAX_NAME} characters"));
+        if test_name.is_empty() || test_name.chars().count() > MAX_NAME || test_name.contains('\0')
+        {
+            bad(
+                "testName",
+                format!("must be 1–{MAX_NAME} characters, none of them NUL"),
+            );
+        }
+        if t.file.as_deref().is_some_and(|f| f.contains('\0')) {
+            bad("file", "must not contain NUL".into());
         }
         let duration_ms = match t.duration_ms {
             None => 0,
@@ -268,11 +279,11 @@ fn junit_batch(body: &[u8], params: RunParams) -> ApiResult<Batch> {
         .map(|r| Incoming {
             attempt: r.retries.saturating_add(1),
             retries: r.retries,
-            suite: truncate(r.suite),
-            test_name: truncate(r.test_name),
+            suite: truncate(no_nul(r.suite)),
+            test_name: truncate(no_nul(r.test_name)),
             status: r.status,
             duration_ms: r.duration_ms,
-            file: r.file,
+            file: r.file.map(no_nul),
             metadata: None,
         })
         .collect();
@@ -284,6 +295,16 @@ fn junit_batch(body: &[u8], params: RunParams) -> ApiResult<Batch> {
         format: "junit",
         results,
     })
+}
+
+/// A character reference `&#0;` in a report would put NUL in a name, which PostgreSQL
+/// cannot store; it becomes U+FFFD rather than failing the whole CI run.
+fn no_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\u{fffd}")
+    } else {
+        s
+    }
 }
 
 /// JUnit names come from tools, not people: an absurdly long one is cut rather than

@@ -1,0 +1,1 @@
+ALTER TABLE test_rollups RESET (fillfactor);
