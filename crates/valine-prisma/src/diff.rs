@@ -453,6 +453,11 @@ fn new_op(kind: OpKind, model: &str, table: &str, reason: String) -> Operation {
 
 /// Computes the operations turning `old` into `new`, then scores them.
 pub fn diff(old: &Ir<'_>, new: &Ir<'_>) -> Analysis {
+    diff_with(old, new, PARALLEL_TABLES)
+}
+
+/// [`diff`], comparing the tables on two threads from `parallel_from` matched tables on.
+fn diff_with(old: &Ir<'_>, new: &Ir<'_>, parallel_from: usize) -> Analysis {
     let mut b = Builder::new();
     let enum_renamed = diff_enums(&mut b, old, new);
 
@@ -511,7 +516,7 @@ pub fn diff(old: &Ir<'_>, new: &Ir<'_>) -> Analysis {
             new.tables.get(new_name).map(|n| (o, n))
         })
         .collect();
-    let pairs_b = if pairs.len() >= PARALLEL_TABLES {
+    let pairs_b = if pairs.len() >= parallel_from {
         pairs.split_at(pairs.len() / 2)
     } else {
         (&pairs[..], &[][..])
@@ -1353,6 +1358,31 @@ mod tests {
             let json = serde_json::to_value(kind).unwrap_or_default();
             assert_eq!(json, kind.name());
         }
+    }
+
+    /// Comparing the tables on two threads gives exactly the operations and warnings, in
+    /// the same order, of one pass.
+    #[test]
+    fn parallel_table_comparison_matches_one_pass() {
+        let base = crate::generate_schema(300);
+        let target = base
+            .replace("@db.VarChar(96)", "@db.VarChar(10)")
+            .replace(
+                "  title     String\n",
+                "  title     String\n  code      Int\n",
+            )
+            .replace("  tags      String[]\n", "")
+            .replace("@@map(\"entity_7", "@@map(\"renamed_7")
+            .replace("@default(PENDING)", "@default(ACTIVE)");
+        let (old, new) = (crate::parse(&base), crate::parse(&target));
+        assert!(old.is_ok() && new.is_ok());
+        let (old, new) = (old.unwrap_or_default(), new.unwrap_or_default());
+        let (old, new) = (crate::lower(&old), crate::lower(&new));
+        let one_pass = diff_with(&old, &new, usize::MAX);
+        let parallel = diff_with(&old, &new, 2);
+        assert!(one_pass.operations.len() > 500 && one_pass.warnings.len() > 50);
+        assert_eq!(one_pass, parallel);
+        assert_eq!(diff(&old, &new), one_pass);
     }
 
     #[test]

@@ -67,7 +67,8 @@
 //! - `FailOn::Low` fails on any operation (an empty diff never fails), `Medium`/`High` on the
 //!   severity, `Destructive` on any destructive operation.
 //! - Inputs over 128 KiB in total are parsed on two threads (base and target); smaller ones
-//!   on the caller's thread.
+//!   on the caller's thread. Likewise, from 256 matched tables on, the diff compares the
+//!   tables in two halves on two threads (the operations keep the order of one pass).
 //!
 //! For enum operations `model`/`table` name the enum (Prisma / database name) and
 //! `field`/`column` the value. For index, unique and relation operations `column` lists the
