@@ -19,7 +19,8 @@ use crate::{Backend, Store, StoreError, Tx};
 /// A result-ingestion transaction, holding the ingestion lock; see [`Store::begin_test_ingest`].
 /// Dropping it rolls back.
 pub enum IngestTx {
-    /// SQLite (and PostgreSQL without a native pool): the shared `Any` pool.
+    /// SQLite, through the shared `Any` pool (the chunked statements here use SQLite's
+    /// anonymous `?` placeholders).
     Any(Tx),
     /// PostgreSQL through the native driver: `COPY` and array binds.
     Pg(sqlx::Transaction<'static, sqlx::Postgres>),
@@ -49,7 +50,18 @@ pub(crate) const PG_NATIVE: &[(&str, &str)] = &[
     ("PG_LOAD_ROLLUPS", PG_LOAD_ROLLUPS),
     ("PG_UPSERT_ROLLUPS", PG_UPSERT_ROLLUPS),
     ("PG_MARK_HOT", PG_MARK_HOT),
+    ("PG_TRACKED", PG_TRACKED),
+    ("PG_RAW_SINCE", PG_RAW_SINCE),
 ];
+const PG_TRACKED: &str = "SELECT DISTINCT h.suite, h.test_name \
+     FROM UNNEST($1::text[], $2::text[]) AS k(suite, test_name) \
+     JOIN test_hot h ON h.suite = k.suite AND h.test_name = k.test_name";
+const PG_RAW_SINCE: &str = "SELECT r.suite, r.test_name, r.branch, r.run_at, r.run_id, \
+     r.commit_sha, r.status, CAST(r.retries AS BIGINT) AS retries, r.duration_ms \
+     FROM UNNEST($2::text[], $3::text[]) AS k(suite, test_name) \
+     JOIN test_runs r ON r.suite = k.suite AND r.test_name = k.test_name \
+     WHERE r.run_at >= $1 AND NOT EXISTS (SELECT 1 FROM test_batches b \
+     WHERE b.id = r.batch_id AND b.infrastructure_failure_runs > 0) ORDER BY r.id";
 const PG_LOCK: &str = "SELECT 1 FROM pg_advisory_xact_lock(7305001)";
 const PG_LOAD_ROLLUPS: &str = "SELECT r.suite, r.test_name, r.data \
      FROM UNNEST($3::text[], $4::text[]) AS k(suite, test_name) \
@@ -113,6 +125,14 @@ const UPSERT_HOT_HEAD: &str =
 const UPSERT_HOT_TAIL: &str = " ON CONFLICT (suite, test_name, branch_key) DO UPDATE SET \
      last_hot_day = CASE WHEN excluded.last_hot_day > test_hot.last_hot_day \
      THEN excluded.last_hot_day ELSE test_hot.last_hot_day END";
+const TRACKED_HEAD: &str =
+    "SELECT DISTINCT suite, test_name FROM test_hot WHERE (suite, test_name) IN (VALUES ";
+const RAW_SINCE_HEAD: &str = "SELECT r.suite, r.test_name, r.branch, r.run_at, r.run_id, \
+     r.commit_sha, r.status, CAST(r.retries AS BIGINT) AS retries, r.duration_ms \
+     FROM test_runs r WHERE r.run_at >= ? AND NOT EXISTS (SELECT 1 FROM test_batches b \
+     WHERE b.id = r.batch_id AND b.infrastructure_failure_runs > 0) \
+     AND (r.suite, r.test_name) IN (VALUES ";
+const RAW_SINCE_TAIL: &str = ") ORDER BY r.id";
 const LOAD_ROLLUPS_HEAD: &str = "SELECT suite, test_name, data FROM test_rollups \
      WHERE branch_key = $1 AND day = $2 AND (suite, test_name) IN (VALUES ";
 const LOAD_ROLLUPS_TAIL: &str = ")";
@@ -186,6 +206,24 @@ crate::statements! {
          WHERE h.branch_key = $2 AND h.last_hot_day >= $1 AND r.day >= $1 \
          GROUP BY r.suite, r.test_name",
     );
+    /// Which of the given tests are tracked (have a `test_hot` row on any branch); the
+    /// one-row form of the chunked query.
+    TRACKED_ONE = Sql::both(concat!(
+        "SELECT DISTINCT suite, test_name FROM test_hot WHERE (suite, test_name) IN (VALUES ",
+        "($1, $2)",
+        ")"
+    ));
+    /// The raw results of the given tests since an instant, leaving out infrastructure-
+    /// failure batches, in ingestion order; the one-row form of the chunked query.
+    RAW_SINCE_ONE = Sql::both(concat!(
+        "SELECT r.suite, r.test_name, r.branch, r.run_at, r.run_id, r.commit_sha, r.status, \
+         CAST(r.retries AS BIGINT) AS retries, r.duration_ms FROM test_runs r \
+         WHERE r.run_at >= $1 AND NOT EXISTS (SELECT 1 FROM test_batches b \
+         WHERE b.id = r.batch_id AND b.infrastructure_failure_runs > 0) \
+         AND (r.suite, r.test_name) IN (VALUES ",
+        "($2, $3)",
+        ") ORDER BY r.id"
+    ));
     HISTORY = Sql::both(
         "SELECT id, suite, test_name, status, duration_ms, attempt, run_id, commit_sha, \
          branch, run_at FROM test_runs WHERE suite = $1 AND test_name = $2 AND id < $3 \
@@ -245,6 +283,29 @@ pub struct StoredRollup {
     pub suite: String,
     pub test_name: String,
     pub data: String,
+}
+
+/// What [`Store::insert_results_and_load_tracked`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Tracked {
+    /// The batch's tests that have rollups maintained (a `test_hot` row on any branch).
+    pub tests: Vec<(String, String)>,
+    /// Their rollups in the batch's branch/day bucket, where one exists.
+    pub rollups: Vec<StoredRollup>,
+}
+
+/// One stored result, as the detector replays it into rollups.
+#[derive(Debug, Clone, FromRow)]
+pub struct RawResult {
+    pub suite: String,
+    pub test_name: String,
+    pub branch: Option<String>,
+    pub run_at: i64,
+    pub run_id: String,
+    pub commit_sha: Option<String>,
+    pub status: String,
+    pub retries: i64,
+    pub duration_ms: i64,
 }
 
 /// One test's rollup buckets in a window (see `WINDOW_ALL` for the encoding).
@@ -481,14 +542,14 @@ impl Store {
         Ok(())
     }
 
-    /// Inserts `results` of batch `b` (as [`Store::insert_test_results`]) and returns the
-    /// stored rollups of `keys` in the `branch_key`/`day` bucket (as
-    /// [`Store::load_rollups`]). Call it before this transaction writes any rollup. On
-    /// PostgreSQL both run at once, the read on a second connection, so the two database
-    /// backends share the work: the read sees the last committed rollups, which are the
-    /// transaction's own view too, because every writer of rollups holds the ingestion
-    /// lock this transaction took.
-    pub async fn insert_results_and_load_rollups(
+    /// Inserts `results` of batch `b` (as [`Store::insert_test_results`]) and finds which
+    /// of `keys` are tracked and their rollups in the `branch_key`/`day` bucket. Call it
+    /// before this transaction writes any rollup or hot mark. On PostgreSQL the reads run
+    /// on a second connection while the results stream, so the two database backends
+    /// share the work; they see the last committed state, which is the transaction's own
+    /// view of those tables, because every writer of them holds the ingestion lock this
+    /// transaction took.
+    pub async fn insert_results_and_load_tracked(
         &self,
         tx: &mut IngestTx,
         b: &NewTestBatch<'_>,
@@ -496,21 +557,90 @@ impl Store {
         branch_key: &str,
         day: i64,
         keys: &[(&str, &str)],
-    ) -> Result<Vec<StoredRollup>, StoreError> {
+    ) -> Result<Tracked, StoreError> {
         if let (IngestTx::Pg(pg_tx), Some(pg)) = (&mut *tx, &self.pg) {
-            let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
-            let load = sqlx::query_as(PG_LOAD_ROLLUPS)
-                .bind(branch_key)
-                .bind(day)
-                .bind(suites)
-                .bind(names)
-                .fetch_all(pg);
-            let (copied, loaded) = tokio::join!(pg_copy_results(pg_tx, b, results), load);
+            let reads = async {
+                let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+                let tests: Vec<(String, String)> = sqlx::query_as(PG_TRACKED)
+                    .bind(suites)
+                    .bind(names)
+                    .fetch_all(pg)
+                    .await?;
+                let (suites, names): (Vec<&str>, Vec<&str>) =
+                    tests.iter().map(|(s, t)| (s.as_str(), t.as_str())).unzip();
+                let rollups = sqlx::query_as(PG_LOAD_ROLLUPS)
+                    .bind(branch_key)
+                    .bind(day)
+                    .bind(suites)
+                    .bind(names)
+                    .fetch_all(pg)
+                    .await?;
+                Ok::<_, StoreError>(Tracked { tests, rollups })
+            };
+            let (copied, tracked) = tokio::join!(pg_copy_results(pg_tx, b, results), reads);
             copied?;
-            return Ok(loaded?);
+            return tracked;
         }
         self.insert_test_results(tx, b, results).await?;
-        self.load_rollups(tx, branch_key, day, keys).await
+        let IngestTx::Any(any) = &mut *tx else {
+            return Ok(Tracked::default());
+        };
+        let mut tests: Vec<(String, String)> = Vec::new();
+        for chunk in keys.chunks(chunk_rows(0, KEY_PER_ROW)) {
+            let mut sql = String::with_capacity(TRACKED_HEAD.len() + chunk.len() * 8);
+            sql.push_str(TRACKED_HEAD);
+            tuples(&mut sql, chunk.len(), &[], 1, KEY_PER_ROW, true);
+            sql.push(')');
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for (suite, name) in chunk {
+                q = q.bind(*suite).bind(*name);
+            }
+            tests.extend(q.fetch_all(&mut **any).await?);
+        }
+        let tracked_keys: Vec<(&str, &str)> = tests
+            .iter()
+            .map(|(s, t)| (s.as_str(), t.as_str()))
+            .collect();
+        let rollups = self
+            .load_rollups(tx, branch_key, day, &tracked_keys)
+            .await?;
+        Ok(Tracked { tests, rollups })
+    }
+
+    /// The raw results of `keys` stored at or after `since` (epoch ms), infrastructure-
+    /// failure batches left out, in ingestion order; this transaction's own included.
+    pub async fn raw_results_since(
+        &self,
+        tx: &mut IngestTx,
+        keys: &[(&str, &str)],
+        since: i64,
+    ) -> Result<Vec<RawResult>, StoreError> {
+        let any = match tx {
+            IngestTx::Pg(tx) => {
+                let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+                return Ok(sqlx::query_as(PG_RAW_SINCE)
+                    .bind(since)
+                    .bind(suites)
+                    .bind(names)
+                    .fetch_all(&mut **tx)
+                    .await?);
+            }
+            IngestTx::Any(any) => any,
+        };
+        // A test's rows all come from one chunk, so its order survives the chunking.
+        let mut out = Vec::new();
+        for chunk in keys.chunks(chunk_rows(1, KEY_PER_ROW)) {
+            let mut sql = String::with_capacity(RAW_SINCE_HEAD.len() + chunk.len() * 8);
+            sql.push_str(RAW_SINCE_HEAD);
+            tuples(&mut sql, chunk.len(), &[], 2, KEY_PER_ROW, true);
+            sql.push_str(RAW_SINCE_TAIL);
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
+            for (suite, name) in chunk {
+                q = q.bind(*suite).bind(*name);
+            }
+            out.extend(q.fetch_all(&mut **any).await?);
+        }
+        Ok(out)
     }
 
     /// The stored rollups of `keys` (suite, test name) in one branch/day bucket.

@@ -12,7 +12,7 @@
 //! the vast majority, are never read or decoded. That keeps the query fast at millions of
 //! stored results.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
 use valine_ci::flaky::{
@@ -28,6 +28,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub const DAY_MS: i64 = 86_400_000;
+/// The longest `windowDays` a query may ask for: a test's history is replayed this far
+/// back when it starts being tracked.
+pub const MAX_WINDOW_DAYS: i64 = 365;
 /// The contract's batch cap.
 pub const MAX_RESULTS: usize = 50_000;
 
@@ -129,10 +132,40 @@ pub async fn ingest_at(
     } else {
         let tests = by_test(batch);
         let keys: Vec<(&str, &str)> = tests.iter().map(|(k, _)| *k).collect();
-        let stored = store
-            .insert_results_and_load_rollups(&mut tx, &row, &results, branch_key, day, &keys)
+        let tracked = store
+            .insert_results_and_load_tracked(&mut tx, &row, &results, branch_key, day, &keys)
             .await?;
-        write_rollups(store, &mut tx, batch, &tests, stored, branch_key, day, now).await?;
+        let known: HashSet<(&str, &str)> = tracked
+            .tests
+            .iter()
+            .map(|(s, t)| (s.as_str(), t.as_str()))
+            .collect();
+        let hot: Vec<(&str, &str)> = tests
+            .iter()
+            .filter(|(_, results)| {
+                results
+                    .iter()
+                    .any(|r| r.status.is_failure() || r.retries > 0)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        let (tracked_tests, _untracked): (ByTest<'_>, ByTest<'_>) =
+            tests.into_iter().partition(|(k, _)| known.contains(k));
+        write_rollups(
+            store,
+            &mut tx,
+            batch,
+            &tracked_tests,
+            tracked.rollups,
+            branch_key,
+            day,
+            now,
+        )
+        .await?;
+        let newly_tracked: Vec<(&str, &str)> =
+            hot.iter().copied().filter(|k| !known.contains(k)).collect();
+        replay_history(store, &mut tx, &newly_tracked, day, now).await?;
+        store.mark_hot(&mut tx, branch_key, day, &hot).await?;
     }
     tx.commit().await?;
 
@@ -241,16 +274,75 @@ async fn write_rollups(
     }
     store.upsert_rollups(tx, &updates, now).await?;
     store.insert_new_rollups(tx, &fresh, now).await?;
-    let hot: Vec<(&str, &str)> = tests
+    Ok(())
+}
+
+/// Suite, test name, branch key and UTC day of a rollup bucket.
+type BucketKey<'a> = (&'a str, &'a str, &'a str, i64);
+
+/// Starts tracking tests that failed (or retry-passed) for the first time: their stored
+/// results of the longest window a query may ask for, this batch's included, are replayed
+/// into per-(branch, day) rollups exactly as ingestion would have built them.
+async fn replay_history(
+    store: &Store,
+    tx: &mut IngestTx,
+    keys: &[(&str, &str)],
+    day: i64,
+    now: i64,
+) -> ApiResult<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let since = (day - MAX_WINDOW_DAYS + 1) * DAY_MS;
+    let raw = store.raw_results_since(tx, keys, since).await?;
+    // Buckets in first-seen order; each filled in ingestion order.
+    let mut index: HashMap<BucketKey<'_>, usize> = HashMap::new();
+    let mut buckets: Vec<(BucketKey<'_>, Rollup)> = Vec::new();
+    for r in &raw {
+        let status: Status = r.status.parse().map_err(|e| {
+            ApiError::internal(anyhow::anyhow!(
+                "stored result of {}::{}: {e}",
+                r.suite,
+                r.test_name
+            ))
+        })?;
+        let key = (
+            r.suite.as_str(),
+            r.test_name.as_str(),
+            r.branch.as_deref().unwrap_or(""),
+            r.run_at.div_euclid(DAY_MS),
+        );
+        let i = *index.entry(key).or_insert_with(|| {
+            buckets.push((key, Rollup::new(key.0, key.1)));
+            buckets.len() - 1
+        });
+        if let Some((_, rollup)) = buckets.get_mut(i) {
+            rollup.push(&Observation {
+                run_id: r.run_id.clone(),
+                commit_sha: r.commit_sha.clone(),
+                status,
+                retries: u32::try_from(r.retries).unwrap_or(0),
+                duration_ms: u64::try_from(r.duration_ms).unwrap_or(0),
+                run_at: r.run_at,
+            });
+        }
+    }
+    let writes: Vec<RollupWrite<'_>> = buckets
         .iter()
-        .filter(|(_, results)| {
-            results
-                .iter()
-                .any(|r| r.status.is_failure() || r.retries > 0)
+        .map(|((suite, name, branch_key, day), rollup)| RollupWrite {
+            suite,
+            test_name: name,
+            branch_key,
+            day: *day,
+            total_runs: i64_of(rollup.passed + rollup.failed),
+            failed: i64_of(rollup.failed),
+            retry_passes: i64_of(rollup.retry_passes),
+            data: rollup.encode(),
         })
-        .map(|(k, _)| *k)
         .collect();
-    store.mark_hot(tx, branch_key, day, &hot).await?;
+    // Upsert, not insert: rows written by versions that kept a rollup for every test are
+    // replaced by the replay.
+    store.upsert_rollups(tx, &writes, now).await?;
     Ok(())
 }
 
@@ -337,8 +429,13 @@ pub async fn refresh_gauges(state: &AppState) -> ApiResult<(u64, u64)> {
     Ok((flaky, broken))
 }
 
-/// Refreshes the gauges shortly after ingestion, once per burst of batches: the refresh
-/// reads every hot rollup, so it must not run once per batch under CI load.
+/// How long after an ingest the flaky/broken gauges are refreshed. The refresh reads every
+/// hot rollup (a flaky-candidates query): under steady CI load it then runs at most once
+/// per this interval instead of beside nearly every batch, and a scrape sees counts at
+/// most this old (`GET /internal/stats` refreshes them at once).
+const GAUGE_REFRESH_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Refreshes the gauges a little after ingestion, once per burst of batches.
 pub fn schedule_gauge_refresh(state: &AppState) {
     let m = &state.metrics.internal;
     if m.refresh_pending.swap(true, Ordering::AcqRel) {
@@ -346,7 +443,7 @@ pub fn schedule_gauge_refresh(state: &AppState) {
     }
     let state = state.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        tokio::time::sleep(GAUGE_REFRESH_DELAY).await;
         state
             .metrics
             .internal

@@ -458,3 +458,147 @@ async fn candidate_parameters_are_validated_not_500() {
     .unwrap();
     assert_error(resp, 404, "FEATURE_DISABLED").await;
 }
+
+/// Rollups are kept only for tests that have failed or retry-passed, and a test's stored
+/// history is replayed into them at its first failure: on one branch, over three weeks,
+/// the result must equal the reference batch analysis of the whole history, with an
+/// infrastructure-failure run left out.
+#[tokio::test]
+async fn tracked_rollups_with_replayed_history_match_the_reference_analysis() {
+    use std::collections::{HashMap, HashSet};
+    use valine_ci::flaky::{Observation, analyze_history};
+    use valine_ci::junit::Status;
+    use valine_server::internal::tests::{
+        Batch, CandidateQuery, DAY_MS, Incoming, assess, ingest_at,
+    };
+
+    for db in backends() {
+        let app = Spawn::new(db).start().await;
+        let now = valine_store::now_ms();
+        let start = now - 21 * DAY_MS;
+        let mut rng = Lcg(99);
+        let names = [
+            "late_flake",
+            "early_fail",
+            "never_fails",
+            "retried",
+            "broken",
+        ];
+        let mut main: HashMap<&str, Vec<Observation>> = HashMap::new();
+        let mut excluded = HashSet::new();
+        for run in 0..63i64 {
+            let at = start + run * DAY_MS / 3;
+            let branch = if run % 4 == 3 { "feature" } else { "main" };
+            let run_id = format!("run-{run}");
+            let commit = format!("c{}", run / 2);
+            let outage = run == 25;
+            let status = |name: &str, rng: &mut Lcg| -> Status {
+                let fails = match name {
+                    _ if outage => true,
+                    "late_flake" => run >= 40 && rng.next() < 0.4,
+                    "early_fail" => run == 10 || (run > 10 && rng.next() < 0.3),
+                    "broken" => rng.next() < 0.9,
+                    _ => false,
+                };
+                if fails {
+                    Status::Failed
+                } else {
+                    Status::Passed
+                }
+            };
+            let mut results = Vec::new();
+            for name in names {
+                let status = status(name, &mut rng);
+                results.push(Incoming {
+                    suite: "Replay".into(),
+                    test_name: name.into(),
+                    status,
+                    duration_ms: run as u64,
+                    attempt: 1,
+                    retries: 0,
+                    file: None,
+                    metadata: None,
+                });
+            }
+            if run == 30 && !outage {
+                // Failed, then passed on a retry within the run.
+                results.push(Incoming {
+                    suite: "Replay".into(),
+                    test_name: "retried".into(),
+                    status: Status::Passed,
+                    duration_ms: 1,
+                    attempt: 2,
+                    retries: 1,
+                    file: None,
+                    metadata: None,
+                });
+            }
+            // Five tests cannot make an outage; add fillers so the run qualifies.
+            for i in 0..5 {
+                results.push(Incoming {
+                    suite: "Replay".into(),
+                    test_name: format!("filler_{i}"),
+                    status: if outage {
+                        Status::Failed
+                    } else {
+                        Status::Passed
+                    },
+                    duration_ms: 1,
+                    attempt: 1,
+                    retries: 0,
+                    file: None,
+                    metadata: None,
+                });
+            }
+            if branch == "main" {
+                if outage {
+                    excluded.insert(run_id.clone());
+                }
+                for r in &results {
+                    if let Some(name) = names.iter().find(|n| **n == r.test_name) {
+                        main.entry(name).or_default().push(Observation {
+                            run_id: run_id.clone(),
+                            commit_sha: Some(commit.clone()),
+                            status: r.status,
+                            retries: r.retries,
+                            duration_ms: r.duration_ms,
+                            run_at: at,
+                        });
+                    }
+                }
+            }
+            let batch = Batch {
+                run_id,
+                commit_sha: Some(commit),
+                branch: Some(branch.into()),
+                job_url: None,
+                format: "json",
+                results,
+            };
+            let done = ingest_at(&app.state, &batch, "test", at).await.unwrap();
+            assert_eq!(done.infrastructure_failure, outage, "run {run}");
+        }
+        assert!(excluded.len() == 1 || excluded.is_empty());
+
+        let query = CandidateQuery {
+            min_runs: 1,
+            window_days: 30,
+            branch: Some("main".into()),
+            limit: 100,
+            include_broken: true,
+        };
+        let got: HashMap<String, _> = assess(&app.state.store, &query, now)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.test_name.clone(), c))
+            .collect();
+        // Tests that never failed are not tracked, hence not assessed at all.
+        assert!(!got.contains_key("never_fails"), "{got:?}");
+        assert!(got.keys().all(|k| !k.starts_with("filler")), "{got:?}");
+        for name in ["late_flake", "early_fail", "retried", "broken"] {
+            let expected = analyze_history("Replay", name, &main[name], &excluded);
+            assert_eq!(got.get(name), Some(&expected), "{db:?} {name}");
+        }
+    }
+}

@@ -441,10 +441,13 @@ async fn flaky_candidates(
         );
     }
     let window_days = p.window_days.unwrap_or(30);
-    if !(1..=365).contains(&window_days) {
+    if !(1..=domain::MAX_WINDOW_DAYS).contains(&i64::from(window_days)) {
         errors.insert(
             "windowDays".into(),
-            "windowDays must be between 1 and 365".into(),
+            format!(
+                "windowDays must be between 1 and {}",
+                domain::MAX_WINDOW_DAYS
+            ),
         );
     }
     let limit = p.limit.unwrap_or(20);
