@@ -52,7 +52,18 @@ pub(crate) const PG_NATIVE: &[(&str, &str)] = &[
     ("PG_MARK_HOT", PG_MARK_HOT),
     ("PG_TRACKED", PG_TRACKED),
     ("PG_RAW_SINCE", PG_RAW_SINCE),
+    ("PG_WINDOW_ALL", PG_WINDOW_ALL),
+    ("PG_WINDOW_BRANCH", PG_WINDOW_BRANCH),
 ];
+/// The window's buckets of every test hot in it (on any branch), one row per bucket.
+const PG_WINDOW_ALL: &str = "SELECT r.suite, r.test_name, r.day, r.branch_key, r.data \
+     FROM (SELECT DISTINCT suite, test_name FROM test_hot WHERE last_hot_day >= $1) h \
+     JOIN test_rollups r ON r.suite = h.suite AND r.test_name = h.test_name \
+     WHERE r.day >= $1";
+const PG_WINDOW_BRANCH: &str = "SELECT r.suite, r.test_name, r.day, r.branch_key, r.data \
+     FROM test_hot h JOIN test_rollups r ON r.suite = h.suite \
+     AND r.test_name = h.test_name AND r.branch_key = h.branch_key \
+     WHERE h.branch_key = $2 AND h.last_hot_day >= $1 AND r.day >= $1";
 const PG_TRACKED: &str = "SELECT DISTINCT h.suite, h.test_name \
      FROM UNNEST($1::text[], $2::text[]) AS k(suite, test_name) \
      JOIN test_hot h ON h.suite = k.suite AND h.test_name = k.test_name";
@@ -308,12 +319,38 @@ pub struct RawResult {
     pub duration_ms: i64,
 }
 
-/// One test's rollup buckets in a window (see `WINDOW_ALL` for the encoding).
-#[derive(Debug, Clone, FromRow)]
+/// One test's rollup buckets in a window.
+#[derive(Debug, Clone)]
 pub struct WindowTest {
     pub suite: String,
     pub test_name: String,
+    buckets: Buckets,
+}
+
+#[derive(Debug, Clone)]
+enum Buckets {
+    /// SQLite: joined into one text by the query (see `WINDOW_ALL`).
+    Joined(String),
+    /// PostgreSQL: one row each, (day, branch key, data).
+    Rows(Vec<(i64, String, String)>),
+}
+
+/// A row of `WINDOW_ALL`/`WINDOW_BRANCH`.
+#[derive(FromRow)]
+struct JoinedRow {
+    suite: String,
+    test_name: String,
     buckets: String,
+}
+
+/// A row of `PG_WINDOW_ALL`/`PG_WINDOW_BRANCH`.
+#[derive(FromRow)]
+struct BucketRow {
+    suite: String,
+    test_name: String,
+    day: i64,
+    branch_key: String,
+    data: String,
 }
 
 /// One bucket of a [`WindowTest`].
@@ -337,8 +374,23 @@ impl WindowTest {
                 .into(),
             ))
         };
+        let joined = match &self.buckets {
+            Buckets::Joined(text) => text,
+            Buckets::Rows(rows) => {
+                let mut out: Vec<Bucket<'_>> = rows
+                    .iter()
+                    .map(|(day, branch_key, data)| Bucket {
+                        day: *day,
+                        branch_key,
+                        data,
+                    })
+                    .collect();
+                out.sort_by(|a, b| (a.day, a.branch_key).cmp(&(b.day, b.branch_key)));
+                return Ok(out);
+            }
+        };
         let mut out = Vec::new();
-        for part in self.buckets.split('\u{1e}') {
+        for part in joined.split('\u{1e}') {
             let mut fields = part.splitn(3, '\u{1f}');
             let (Some(day), Some(branch_key), Some(data)) =
                 (fields.next(), fields.next(), fields.next())
@@ -781,27 +833,53 @@ impl Store {
         from_day: i64,
         branch_key: Option<&str>,
     ) -> Result<Vec<WindowTest>, StoreError> {
-        // On PostgreSQL through the native driver: several megabytes of bucket text come
-        // back, and the `Any` driver would copy every value once more into its own row type.
+        // On PostgreSQL through the native driver, one row per bucket, grouped here: the
+        // driver's per-row cost is small, and letting PostgreSQL group them cost it a sort
+        // and a string aggregate over every bucket, as much again as the join.
         if let Some(pg) = &self.pg {
-            let rows = match branch_key {
+            let rows: Vec<BucketRow> = match branch_key {
                 Some(branch) => {
-                    sqlx::query_as(WINDOW_BRANCH.postgres)
+                    sqlx::query_as(PG_WINDOW_BRANCH)
                         .bind(from_day)
                         .bind(branch)
                         .fetch_all(pg)
                         .await?
                 }
                 None => {
-                    sqlx::query_as(WINDOW_ALL.postgres)
+                    sqlx::query_as(PG_WINDOW_ALL)
                         .bind(from_day)
                         .fetch_all(pg)
                         .await?
                 }
             };
-            return Ok(rows);
+            let mut index: std::collections::HashMap<(String, String), usize> =
+                std::collections::HashMap::new();
+            let mut out: Vec<WindowTest> = Vec::new();
+            for row in rows {
+                let bucket = (row.day, row.branch_key, row.data);
+                match index.get(&(row.suite.clone(), row.test_name.clone())) {
+                    Some(&i) => {
+                        if let Some(WindowTest {
+                            buckets: Buckets::Rows(list),
+                            ..
+                        }) = out.get_mut(i)
+                        {
+                            list.push(bucket);
+                        }
+                    }
+                    None => {
+                        index.insert((row.suite.clone(), row.test_name.clone()), out.len());
+                        out.push(WindowTest {
+                            suite: row.suite,
+                            test_name: row.test_name,
+                            buckets: Buckets::Rows(vec![bucket]),
+                        });
+                    }
+                }
+            }
+            return Ok(out);
         }
-        let rows = match branch_key {
+        let rows: Vec<JoinedRow> = match branch_key {
             Some(branch) => {
                 sqlx::query_as(WINDOW_BRANCH.text(self.backend))
                     .bind(from_day)
@@ -816,7 +894,14 @@ impl Store {
                     .await?
             }
         };
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|r| WindowTest {
+                suite: r.suite,
+                test_name: r.test_name,
+                buckets: Buckets::Joined(r.buckets),
+            })
+            .collect())
     }
 
     /// One test's results, newest first, strictly before result `before_id`.
