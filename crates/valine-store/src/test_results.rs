@@ -955,33 +955,45 @@ async fn pg_copy_results(
     copy_int(&mut shared, b.run_at);
     shared.push(b'\t');
 
-    let mut copy = tx.copy_in_raw(PG_COPY_RESULTS).await?;
-    let mut buf = Vec::with_capacity(COPY_CHUNK + 4096);
-    for r in results {
+    copy_rows(tx, PG_COPY_RESULTS, results, |buf, r| {
         buf.extend_from_slice(&shared);
-        copy_field(&mut buf, Some(r.suite));
+        copy_field(buf, Some(r.suite));
         buf.push(b'\t');
-        copy_field(&mut buf, Some(r.test_name));
+        copy_field(buf, Some(r.test_name));
         buf.push(b'\t');
-        copy_field(&mut buf, Some(r.status));
+        copy_field(buf, Some(r.status));
         buf.push(b'\t');
-        copy_int(&mut buf, r.duration_ms);
+        for n in [r.duration_ms, r.attempt, r.retries] {
+            copy_int(buf, n);
+            buf.push(b'\t');
+        }
+        copy_field(buf, r.file);
         buf.push(b'\t');
-        copy_int(&mut buf, r.attempt);
-        buf.push(b'\t');
-        copy_int(&mut buf, r.retries);
-        buf.push(b'\t');
-        copy_field(&mut buf, r.file);
-        buf.push(b'\t');
-        copy_field(&mut buf, r.metadata);
+        copy_field(buf, r.metadata);
+    })
+    .await
+}
+
+/// Streams `rows` to `statement` (a `COPY … FROM STDIN` in text format), one line each as
+/// `write_row` spells it, in messages of about [`COPY_CHUNK`] bytes from one reused buffer.
+async fn copy_rows<T>(
+    tx: &mut PgTx,
+    statement: &str,
+    rows: &[T],
+    write_row: impl Fn(&mut Vec<u8>, &T),
+) -> Result<(), StoreError> {
+    let mut copy = tx.copy_in_raw(statement).await?;
+    let mut buf = Vec::with_capacity(COPY_CHUNK + 4096);
+    for row in rows {
+        write_row(&mut buf, row);
         buf.push(b'\n');
         if buf.len() >= COPY_CHUNK {
-            copy.send(std::mem::take(&mut buf)).await?;
-            buf.reserve(COPY_CHUNK + 4096);
+            copy.send(buf.as_slice()).await?;
+            buf.clear();
         }
     }
     if !buf.is_empty() {
-        copy.send(buf).await?;
+        copy.send(buf.as_slice()).await?;
     }
     copy.finish().await?;
     Ok(())
@@ -995,33 +1007,22 @@ async fn pg_copy_rollups(
     if rows.is_empty() {
         return Ok(());
     }
-    let mut copy = tx.copy_in_raw(PG_COPY_ROLLUPS).await?;
-    let mut buf = Vec::with_capacity(COPY_CHUNK + 4096);
-    for r in rows {
-        copy_field(&mut buf, Some(r.suite));
+    copy_rows(tx, PG_COPY_ROLLUPS, rows, |buf, r| {
+        copy_field(buf, Some(r.suite));
         buf.push(b'\t');
-        copy_field(&mut buf, Some(r.test_name));
+        copy_field(buf, Some(r.test_name));
         buf.push(b'\t');
-        copy_field(&mut buf, Some(r.branch_key));
+        copy_field(buf, Some(r.branch_key));
         buf.push(b'\t');
         for n in [r.day, r.total_runs, r.failed, r.retry_passes] {
-            copy_int(&mut buf, n);
+            copy_int(buf, n);
             buf.push(b'\t');
         }
-        copy_field(&mut buf, Some(&r.data));
+        copy_field(buf, Some(&r.data));
         buf.push(b'\t');
-        copy_int(&mut buf, now);
-        buf.push(b'\n');
-        if buf.len() >= COPY_CHUNK {
-            copy.send(std::mem::take(&mut buf)).await?;
-            buf.reserve(COPY_CHUNK + 4096);
-        }
-    }
-    if !buf.is_empty() {
-        copy.send(buf).await?;
-    }
-    copy.finish().await?;
-    Ok(())
+        copy_int(buf, now);
+    })
+    .await
 }
 
 async fn pg_upsert_rollups(
