@@ -441,3 +441,30 @@ async fn journey_runs_page_newest_first_and_count_passes() {
         assert_eq!(store.journey_report("nope").await.unwrap(), None);
     }
 }
+
+#[tokio::test]
+async fn replay_queue_keeps_the_first_queue_time_and_drains_oldest_first() {
+    for (store, _dir) in stores().await {
+        let mut tx = store.begin_test_ingest().await.unwrap();
+        store
+            .queue_replay(&mut tx, &[("S", "b"), ("S", "a\tx")], 10)
+            .await
+            .unwrap();
+        store
+            .queue_replay(&mut tx, &[("S", "b"), ("S", "c")], 20)
+            .await
+            .unwrap();
+        let head = store.replay_queue_head(&mut tx, 10).await.unwrap();
+        let names: Vec<&str> = head.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(names, ["a\tx", "b", "c"], "{:?}", store.backend());
+        store
+            .dequeue_replay(&mut tx, &[("S", "a\tx"), ("S", "b")])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin_test_ingest().await.unwrap();
+        let head = store.replay_queue_head(&mut tx, 10).await.unwrap();
+        assert_eq!(head, vec![("S".to_string(), "c".to_string())]);
+        tx.commit().await.unwrap();
+    }
+}

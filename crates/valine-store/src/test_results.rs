@@ -52,9 +52,17 @@ pub(crate) const PG_NATIVE: &[(&str, &str)] = &[
     ("PG_MARK_HOT", PG_MARK_HOT),
     ("PG_TRACKED", PG_TRACKED),
     ("PG_RAW_SINCE", PG_RAW_SINCE),
+    ("PG_QUEUE_REPLAY", PG_QUEUE_REPLAY),
+    ("PG_DEQUEUE_REPLAY", PG_DEQUEUE_REPLAY),
     ("PG_WINDOW_ALL", PG_WINDOW_ALL),
     ("PG_WINDOW_BRANCH", PG_WINDOW_BRANCH),
 ];
+const PG_QUEUE_REPLAY: &str = "INSERT INTO test_replay_queue (suite, test_name, queued_at) \
+     SELECT k.suite, k.test_name, $3 FROM UNNEST($1::text[], $2::text[]) AS k(suite, test_name) \
+     ON CONFLICT (suite, test_name) DO NOTHING";
+const PG_DEQUEUE_REPLAY: &str = "DELETE FROM test_replay_queue q \
+     USING UNNEST($1::text[], $2::text[]) AS k(suite, test_name) \
+     WHERE q.suite = k.suite AND q.test_name = k.test_name";
 /// The window's buckets of every test hot in it (on any branch), one row per bucket.
 const PG_WINDOW_ALL: &str = "SELECT r.suite, r.test_name, r.day, r.branch_key, r.data \
      FROM (SELECT DISTINCT suite, test_name FROM test_hot WHERE last_hot_day >= $1) h \
@@ -235,6 +243,22 @@ crate::statements! {
         "($2, $3)",
         ") ORDER BY r.id"
     ));
+    /// One-row forms of the replay-queue writes (chunked on SQLite).
+    QUEUE_REPLAY_ONE = Sql::both(concat!(
+        "INSERT INTO test_replay_queue (suite, test_name, queued_at) VALUES ",
+        "($1, $2, $3)",
+        " ON CONFLICT (suite, test_name) DO NOTHING"
+    ));
+    DEQUEUE_REPLAY_ONE = Sql::both(concat!(
+        "DELETE FROM test_replay_queue WHERE (suite, test_name) IN (VALUES ",
+        "($1, $2)",
+        ")"
+    ));
+    /// The oldest queued tests.
+    REPLAY_HEAD = Sql::both(
+        "SELECT suite, test_name FROM test_replay_queue \
+         ORDER BY queued_at, suite, test_name LIMIT $1",
+    );
     HISTORY = Sql::both(
         "SELECT id, suite, test_name, status, duration_ms, attempt, run_id, commit_sha, \
          branch, run_at FROM test_runs WHERE suite = $1 AND test_name = $2 AND id < $3 \
@@ -659,6 +683,106 @@ impl Store {
         Ok(Tracked { tests, rollups })
     }
 
+    /// Queues `keys` for a background history replay (already queued ones stay as they are).
+    pub async fn queue_replay(
+        &self,
+        tx: &mut IngestTx,
+        keys: &[(&str, &str)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.keyed_write(tx, keys, KeyedWrite::Queue(now)).await
+    }
+
+    /// Takes `keys` off the replay queue.
+    pub async fn dequeue_replay(
+        &self,
+        tx: &mut IngestTx,
+        keys: &[(&str, &str)],
+    ) -> Result<(), StoreError> {
+        self.keyed_write(tx, keys, KeyedWrite::Dequeue).await
+    }
+
+    /// Up to `limit` of the oldest queued tests.
+    pub async fn replay_queue_head(
+        &self,
+        tx: &mut IngestTx,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(match tx {
+            IngestTx::Pg(tx) => {
+                sqlx::query_as(REPLAY_HEAD.postgres)
+                    .bind(limit)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            IngestTx::Any(tx) => {
+                sqlx::query_as(REPLAY_HEAD.sqlite)
+                    .bind(limit)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    async fn keyed_write(
+        &self,
+        tx: &mut IngestTx,
+        keys: &[(&str, &str)],
+        what: KeyedWrite,
+    ) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let any = match tx {
+            IngestTx::Pg(tx) => {
+                let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+                let q = match what {
+                    KeyedWrite::Queue(now) => sqlx::query(PG_QUEUE_REPLAY)
+                        .bind(suites)
+                        .bind(names)
+                        .bind(now),
+                    KeyedWrite::Dequeue => sqlx::query(PG_DEQUEUE_REPLAY).bind(suites).bind(names),
+                };
+                q.execute(&mut **tx).await?;
+                return Ok(());
+            }
+            IngestTx::Any(any) => any,
+        };
+        let per_row = match what {
+            KeyedWrite::Queue(_) => 3,
+            KeyedWrite::Dequeue => KEY_PER_ROW,
+        };
+        for chunk in keys.chunks(chunk_rows(0, per_row)) {
+            let mut sql = String::with_capacity(96 + chunk.len() * 12);
+            match what {
+                KeyedWrite::Queue(_) => {
+                    sql.push_str(
+                        "INSERT INTO test_replay_queue (suite, test_name, queued_at) VALUES ",
+                    );
+                }
+                KeyedWrite::Dequeue => {
+                    sql.push_str(
+                        "DELETE FROM test_replay_queue WHERE (suite, test_name) IN (VALUES ",
+                    );
+                }
+            }
+            tuples(&mut sql, chunk.len(), &[], 1, per_row, true);
+            sql.push_str(match what {
+                KeyedWrite::Queue(_) => " ON CONFLICT (suite, test_name) DO NOTHING",
+                KeyedWrite::Dequeue => ")",
+            });
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (suite, name) in chunk {
+                q = q.bind(*suite).bind(*name);
+                if let KeyedWrite::Queue(now) = what {
+                    q = q.bind(now);
+                }
+            }
+            q.execute(&mut **any).await?;
+        }
+        Ok(())
+    }
+
     /// The raw results of `keys` stored at or after `since` (epoch ms), infrastructure-
     /// failure batches left out, in ingestion order; this transaction's own included.
     pub async fn raw_results_since(
@@ -934,6 +1058,14 @@ impl Store {
 }
 
 type PgTx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// A statement over a list of (suite, test name) keys.
+#[derive(Debug, Clone, Copy)]
+enum KeyedWrite {
+    /// Queue for replay, at this instant.
+    Queue(i64),
+    Dequeue,
+}
 
 /// Streams `results` of batch `b` into `test_runs` with `COPY … FROM STDIN` (text format),
 /// in order, so ids follow the batch order as with the multi-row inserts.

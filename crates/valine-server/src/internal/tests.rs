@@ -125,6 +125,7 @@ pub async fn ingest_at(
         })
         .collect();
 
+    let mut deferred = false;
     let mut tx = store.begin_test_ingest().await?;
     store.insert_test_batch(&mut tx, &row).await?;
     if infrastructure_failure {
@@ -162,12 +163,22 @@ pub async fn ingest_at(
             now,
         )
         .await?;
-        let newly_tracked: Vec<(&str, &str)> =
-            hot.iter().copied().filter(|k| !known.contains(k)).collect();
-        replay_history(store, &mut tx, &newly_tracked, day, now).await?;
-        store.mark_hot(&mut tx, branch_key, day, &hot).await?;
+        let (tracked_hot, newly_tracked): (Vec<TestKey<'_>>, Vec<TestKey<'_>>) =
+            hot.iter().partition(|k| known.contains(*k));
+        store
+            .mark_hot(&mut tx, branch_key, day, &tracked_hot)
+            .await?;
+        if newly_tracked.len() <= INLINE_REPLAY_MAX {
+            replay_history(store, &mut tx, &newly_tracked, day, now).await?;
+        } else {
+            store.queue_replay(&mut tx, &newly_tracked, now).await?;
+            deferred = true;
+        }
     }
     tx.commit().await?;
+    if deferred {
+        schedule_replay(state);
+    }
 
     let m = &state.metrics.internal;
     m.test_results_ingested.inc_by(batch.results.len() as u64);
@@ -192,6 +203,9 @@ pub async fn ingest_at(
         infrastructure_failure,
     })
 }
+
+/// Suite and test name.
+type TestKey<'a> = (&'a str, &'a str);
 
 /// The batch's tests in first-seen order, each with its results in batch order.
 type ByTest<'a> = Vec<((&'a str, &'a str), Vec<&'a Incoming>)>;
@@ -282,7 +296,8 @@ type BucketKey<'a> = (&'a str, &'a str, &'a str, i64);
 
 /// Starts tracking tests that failed (or retry-passed) for the first time: their stored
 /// results of the longest window a query may ask for, this batch's included, are replayed
-/// into per-(branch, day) rollups exactly as ingestion would have built them.
+/// into per-(branch, day) rollups exactly as ingestion would have built them, and their
+/// `test_hot` marks are set from the same results (the last such day per branch).
 async fn replay_history(
     store: &Store,
     tx: &mut IngestTx,
@@ -340,10 +355,70 @@ async fn replay_history(
             data: rollup.encode(),
         })
         .collect();
-    // Upsert, not insert: rows written by versions that kept a rollup for every test are
-    // replaced by the replay.
+    // Upsert, not insert: rows written by versions that kept a rollup for every test, or
+    // by an earlier replay of a test queued twice, are replaced by the replay.
     store.upsert_rollups(tx, &writes, now).await?;
+
+    let mut last_hot: HashMap<(&str, &str, &str), i64> = HashMap::new();
+    for ((suite, name, branch_key, day), rollup) in &buckets {
+        if rollup.failed > 0 || rollup.retry_passes > 0 {
+            let last = last_hot.entry((suite, name, branch_key)).or_insert(*day);
+            *last = (*last).max(*day);
+        }
+    }
+    let mut marks: HashMap<(&str, i64), Vec<(&str, &str)>> = HashMap::new();
+    for ((suite, name, branch_key), day) in last_hot {
+        marks
+            .entry((branch_key, day))
+            .or_default()
+            .push((suite, name));
+    }
+    for ((branch_key, day), tests) in marks {
+        store.mark_hot(tx, branch_key, day, &tests).await?;
+    }
     Ok(())
+}
+
+/// A batch with more first failures than this queues their history replay for the
+/// background drain instead of doing it inside the request: each costs a read of the test's
+/// stored history, and a broken build that fails thousands of long-lived tests for the first
+/// time would otherwise make that one ingest request arbitrarily slow. Until replayed, such a
+/// test is not a candidate (normally for well under a second).
+pub const INLINE_REPLAY_MAX: usize = 500;
+/// Tests replayed per drain transaction, so ingestion waits behind one chunk at most.
+const REPLAY_CHUNK: i64 = 500;
+
+/// Replays every queued test's history, a chunk per transaction under the ingestion lock,
+/// and returns how many it replayed. Any instance may drain; the lock serialises them.
+pub async fn drain_replay_queue(state: &AppState) -> ApiResult<usize> {
+    let store = &state.store;
+    let mut total = 0;
+    loop {
+        let now = valine_store::now_ms();
+        let mut tx = store.begin_test_ingest().await?;
+        let head = store.replay_queue_head(&mut tx, REPLAY_CHUNK).await?;
+        if head.is_empty() {
+            tx.commit().await?;
+            return Ok(total);
+        }
+        let keys: Vec<(&str, &str)> = head.iter().map(|(s, t)| (s.as_str(), t.as_str())).collect();
+        replay_history(store, &mut tx, &keys, now.div_euclid(DAY_MS), now).await?;
+        store.dequeue_replay(&mut tx, &keys).await?;
+        tx.commit().await?;
+        total += keys.len();
+    }
+}
+
+/// Drains the replay queue in the background.
+pub fn schedule_replay(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        match drain_replay_queue(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tests = n, "replayed the history of newly failing tests"),
+            Err(e) => tracing::warn!(error = %e, "could not replay queued test histories"),
+        }
+    });
 }
 
 /// What `flaky-candidates` asks for.

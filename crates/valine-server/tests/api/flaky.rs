@@ -602,3 +602,95 @@ async fn tracked_rollups_with_replayed_history_match_the_reference_analysis() {
         }
     }
 }
+
+/// A batch with more first failures than `INLINE_REPLAY_MAX` queues their history replay
+/// for the background drain; once drained, the result is as exact as an inline replay.
+#[tokio::test]
+async fn mass_first_failures_are_replayed_in_the_background_exactly() {
+    use std::collections::{HashMap, HashSet};
+    use valine_ci::flaky::{Observation, analyze_history};
+    use valine_ci::junit::Status;
+    use valine_server::internal::tests::{
+        Batch, CandidateQuery, DAY_MS, INLINE_REPLAY_MAX, Incoming, assess, drain_replay_queue,
+        ingest_at,
+    };
+
+    for db in backends() {
+        let app = Spawn::new(db).start().await;
+        let now = valine_store::now_ms();
+        let tests = 1_000;
+        let fails = |run: i64, i: usize| match run {
+            4 => i % 5 < 3,
+            5 => i.is_multiple_of(7),
+            _ => false,
+        };
+        assert!((0..tests).filter(|i| fails(4, *i)).count() > INLINE_REPLAY_MAX);
+        let mut history: HashMap<usize, Vec<Observation>> = HashMap::new();
+        for run in 0..6i64 {
+            let at = now - (6 - run) * DAY_MS / 2;
+            let results: Vec<Incoming> = (0..tests)
+                .map(|i| Incoming {
+                    suite: "Mass".into(),
+                    test_name: format!("t{i}"),
+                    status: if fails(run, i) {
+                        Status::Failed
+                    } else {
+                        Status::Passed
+                    },
+                    duration_ms: i as u64,
+                    attempt: 1,
+                    retries: 0,
+                    file: None,
+                    metadata: None,
+                })
+                .collect();
+            for r in &results {
+                let i: usize = r.test_name[1..].parse().unwrap();
+                history.entry(i).or_default().push(Observation {
+                    run_id: format!("m{run}"),
+                    commit_sha: Some(format!("c{run}")),
+                    status: r.status,
+                    retries: 0,
+                    duration_ms: r.duration_ms,
+                    run_at: at,
+                });
+            }
+            let batch = Batch {
+                run_id: format!("m{run}"),
+                commit_sha: Some(format!("c{run}")),
+                branch: Some("main".into()),
+                job_url: None,
+                format: "json",
+                results,
+            };
+            let done = ingest_at(&app.state, &batch, "test", at).await.unwrap();
+            assert!(!done.infrastructure_failure);
+        }
+        // The background drain may have run already; draining again must leave it empty.
+        drain_replay_queue(&app.state).await.unwrap();
+        assert_eq!(drain_replay_queue(&app.state).await.unwrap(), 0);
+
+        let query = CandidateQuery {
+            min_runs: 1,
+            window_days: 30,
+            branch: Some("main".into()),
+            limit: 100,
+            include_broken: true,
+        };
+        let got: HashMap<String, _> = assess(&app.state.store, &query, now)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.test_name.clone(), c))
+            .collect();
+        let ever_failed: HashSet<usize> = (0..tests)
+            .filter(|i| (0..6).any(|run| fails(run, *i)))
+            .collect();
+        assert_eq!(got.len(), ever_failed.len(), "{db:?}");
+        for i in [0, 1, 2, 7, 14, 21, 35] {
+            let name = format!("t{i}");
+            let expected = analyze_history("Mass", &name, &history[&i], &HashSet::new());
+            assert_eq!(got.get(&name), Some(&expected), "{db:?} {name}");
+        }
+    }
+}
