@@ -9,12 +9,10 @@
 //! `COPY … FROM STDIN`, and rollups are read and upserted with one `UNNEST` statement each
 //! (`PG_*` below), a few statements per batch instead of dozens of 4,000-row ones.
 
-use std::fmt::Write as _;
-
 use sqlx::FromRow;
 
 use crate::sql::Sql;
-use crate::{Backend, Store, StoreError, Tx};
+use crate::{Store, StoreError, Tx};
 
 /// A result-ingestion transaction, holding the ingestion lock; see [`Store::begin_test_ingest`].
 /// Dropping it rolls back.
@@ -153,7 +151,7 @@ const RAW_SINCE_HEAD: &str = "SELECT r.suite, r.test_name, r.branch, r.run_at, r
      AND (r.suite, r.test_name) IN (VALUES ";
 const RAW_SINCE_TAIL: &str = ") ORDER BY r.id";
 const LOAD_ROLLUPS_HEAD: &str = "SELECT suite, test_name, data FROM test_rollups \
-     WHERE branch_key = $1 AND day = $2 AND (suite, test_name) IN (VALUES ";
+     WHERE branch_key = ? AND day = ? AND (suite, test_name) IN (VALUES ";
 const LOAD_ROLLUPS_TAIL: &str = ")";
 
 crate::statements! {
@@ -454,42 +452,19 @@ pub struct TestIngestTotals {
     pub infrastructure_failure_runs: i64,
 }
 
-/// `($first, $first+1, …)` tuples, `rows` of them, `per_row` placeholders each, after an
-/// optional fixed prefix of shared placeholders. With `anonymous`, every placeholder is a
-/// bare `?` (the caller then binds the shared values again for each row): SQLite looks up
-/// a numbered parameter's name by a linear scan, which made binding 32,000 `$N`
-/// parameters quadratic (seconds per statement); anonymous ones are bound by position.
-fn tuples(
-    out: &mut String,
-    rows: usize,
-    shared: &[usize],
-    first: usize,
-    per_row: usize,
-    anonymous: bool,
-) {
-    let mut next = first;
+/// `(?, ?, …)` tuples, `rows` of them, `per_row` placeholders each. Anonymous `?` rather
+/// than `$N`: SQLite looks up a numbered parameter's name by a linear scan, which made
+/// binding 32,000 `$N` parameters quadratic (seconds per statement); anonymous ones are
+/// bound by position. (These chunked statements run on SQLite only: PostgreSQL ingests
+/// through the native path.)
+fn tuples(out: &mut String, rows: usize, per_row: usize) {
     for r in 0..rows {
         if r > 0 {
             out.push_str(", ");
         }
         out.push('(');
-        let mut sep = "";
-        for s in shared {
-            if anonymous {
-                let _ = write!(out, "{sep}?");
-            } else {
-                let _ = write!(out, "{sep}${s}");
-            }
-            sep = ", ";
-        }
-        for _ in 0..per_row {
-            if anonymous {
-                let _ = write!(out, "{sep}?");
-            } else {
-                let _ = write!(out, "{sep}${next}");
-            }
-            sep = ", ";
-            next += 1;
+        for i in 0..per_row {
+            out.push_str(if i == 0 { "?" } else { ", ?" });
         }
         out.push(')');
     }
@@ -568,41 +543,19 @@ impl Store {
             IngestTx::Pg(tx) => return pg_copy_results(tx, b, results).await,
             IngestTx::Any(tx) => tx,
         };
-        let anonymous = self.backend == Backend::Sqlite;
-        let per_chunk = if anonymous {
-            chunk_rows(0, RESULT_SHARED + RESULT_PER_ROW)
-        } else {
-            chunk_rows(RESULT_SHARED, RESULT_PER_ROW)
-        };
-        for chunk in results.chunks(per_chunk) {
+        // The batch's shared columns are bound again in every row (see `tuples`).
+        for chunk in results.chunks(chunk_rows(0, RESULT_SHARED + RESULT_PER_ROW)) {
             let mut sql = String::with_capacity(INSERT_RESULTS_HEAD.len() + chunk.len() * 48);
             sql.push_str(INSERT_RESULTS_HEAD);
-            tuples(
-                &mut sql,
-                chunk.len(),
-                &[1, 2, 3, 4, 5],
-                RESULT_SHARED + 1,
-                RESULT_PER_ROW,
-                anonymous,
-            );
+            tuples(&mut sql, chunk.len(), RESULT_SHARED + RESULT_PER_ROW);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            if !anonymous {
+            for r in chunk {
                 q = q
                     .bind(b.id)
                     .bind(b.run_id)
                     .bind(b.commit_sha)
                     .bind(b.branch)
                     .bind(b.run_at);
-            }
-            for r in chunk {
-                if anonymous {
-                    q = q
-                        .bind(b.id)
-                        .bind(b.run_id)
-                        .bind(b.commit_sha)
-                        .bind(b.branch)
-                        .bind(b.run_at);
-                }
                 q = q
                     .bind(r.suite)
                     .bind(r.test_name)
@@ -636,7 +589,7 @@ impl Store {
     ) -> Result<Tracked, StoreError> {
         if let (IngestTx::Pg(pg_tx), Some(pg)) = (&mut *tx, &self.pg) {
             let reads = async {
-                let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+                let (suites, names) = columns(keys);
                 let tests: Vec<(String, String)> = sqlx::query_as(PG_TRACKED)
                     .bind(suites)
                     .bind(names)
@@ -665,7 +618,7 @@ impl Store {
         for chunk in keys.chunks(chunk_rows(0, KEY_PER_ROW)) {
             let mut sql = String::with_capacity(TRACKED_HEAD.len() + chunk.len() * 8);
             sql.push_str(TRACKED_HEAD);
-            tuples(&mut sql, chunk.len(), &[], 1, KEY_PER_ROW, true);
+            tuples(&mut sql, chunk.len(), KEY_PER_ROW);
             sql.push(')');
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
             for (suite, name) in chunk {
@@ -735,7 +688,7 @@ impl Store {
         }
         let any = match tx {
             IngestTx::Pg(tx) => {
-                let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+                let (suites, names) = columns(keys);
                 let q = match what {
                     KeyedWrite::Queue(now) => sqlx::query(PG_QUEUE_REPLAY)
                         .bind(suites)
@@ -766,7 +719,7 @@ impl Store {
                     );
                 }
             }
-            tuples(&mut sql, chunk.len(), &[], 1, per_row, true);
+            tuples(&mut sql, chunk.len(), per_row);
             sql.push_str(match what {
                 KeyedWrite::Queue(_) => " ON CONFLICT (suite, test_name) DO NOTHING",
                 KeyedWrite::Dequeue => ")",
@@ -793,7 +746,7 @@ impl Store {
     ) -> Result<Vec<RawResult>, StoreError> {
         let any = match tx {
             IngestTx::Pg(tx) => {
-                let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+                let (suites, names) = columns(keys);
                 return Ok(sqlx::query_as(PG_RAW_SINCE)
                     .bind(since)
                     .bind(suites)
@@ -808,7 +761,7 @@ impl Store {
         for chunk in keys.chunks(chunk_rows(1, KEY_PER_ROW)) {
             let mut sql = String::with_capacity(RAW_SINCE_HEAD.len() + chunk.len() * 8);
             sql.push_str(RAW_SINCE_HEAD);
-            tuples(&mut sql, chunk.len(), &[], 2, KEY_PER_ROW, true);
+            tuples(&mut sql, chunk.len(), KEY_PER_ROW);
             sql.push_str(RAW_SINCE_TAIL);
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
             for (suite, name) in chunk {
@@ -829,7 +782,7 @@ impl Store {
     ) -> Result<Vec<StoredRollup>, StoreError> {
         let tx = match tx {
             IngestTx::Pg(tx) => {
-                let (suites, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+                let (suites, names) = columns(keys);
                 return Ok(sqlx::query_as(PG_LOAD_ROLLUPS)
                     .bind(branch_key)
                     .bind(day)
@@ -842,14 +795,9 @@ impl Store {
         };
         let mut out = Vec::new();
         for chunk in keys.chunks(chunk_rows(2, KEY_PER_ROW)) {
-            let anonymous = self.backend == Backend::Sqlite;
             let mut sql = String::with_capacity(LOAD_ROLLUPS_HEAD.len() + chunk.len() * 16);
-            if anonymous {
-                sql.push_str(&LOAD_ROLLUPS_HEAD.replace("$1", "?").replace("$2", "?"));
-            } else {
-                sql.push_str(LOAD_ROLLUPS_HEAD);
-            }
-            tuples(&mut sql, chunk.len(), &[], 3, KEY_PER_ROW, anonymous);
+            sql.push_str(LOAD_ROLLUPS_HEAD);
+            tuples(&mut sql, chunk.len(), KEY_PER_ROW);
             sql.push_str(LOAD_ROLLUPS_TAIL);
             let mut q = sqlx::query_as::<_, StoredRollup>(sqlx::AssertSqlSafe(sql))
                 .bind(branch_key)
@@ -876,8 +824,7 @@ impl Store {
         for chunk in rows.chunks(chunk_rows(0, ROLLUP_PER_ROW)) {
             let mut sql = String::with_capacity(UPSERT_ROLLUPS_HEAD.len() + chunk.len() * 56);
             sql.push_str(UPSERT_ROLLUPS_HEAD);
-            let anonymous = self.backend == Backend::Sqlite;
-            tuples(&mut sql, chunk.len(), &[], 1, ROLLUP_PER_ROW, anonymous);
+            tuples(&mut sql, chunk.len(), ROLLUP_PER_ROW);
             sql.push_str(UPSERT_ROLLUPS_TAIL);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for r in chunk {
@@ -923,7 +870,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let tx = match tx {
             IngestTx::Pg(tx) => {
-                let (suites, names): (Vec<&str>, Vec<&str>) = tests.iter().copied().unzip();
+                let (suites, names) = columns(tests);
                 sqlx::query(PG_MARK_HOT)
                     .bind(suites)
                     .bind(names)
@@ -935,11 +882,10 @@ impl Store {
             }
             IngestTx::Any(tx) => tx,
         };
-        let anonymous = self.backend == Backend::Sqlite;
         for chunk in tests.chunks(chunk_rows(0, HOT_PER_ROW)) {
             let mut sql = String::with_capacity(UPSERT_HOT_HEAD.len() + chunk.len() * 24);
             sql.push_str(UPSERT_HOT_HEAD);
-            tuples(&mut sql, chunk.len(), &[], 1, HOT_PER_ROW, anonymous);
+            tuples(&mut sql, chunk.len(), HOT_PER_ROW);
             sql.push_str(UPSERT_HOT_TAIL);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (suite, name) in chunk {
@@ -981,7 +927,8 @@ impl Store {
             let mut out: Vec<WindowTest> = Vec::new();
             for row in rows {
                 let bucket = (row.day, row.branch_key, row.data);
-                match index.get(&(row.suite.clone(), row.test_name.clone())) {
+                let key = (row.suite, row.test_name);
+                match index.get(&key) {
                     Some(&i) => {
                         if let Some(WindowTest {
                             buckets: Buckets::Rows(list),
@@ -992,12 +939,12 @@ impl Store {
                         }
                     }
                     None => {
-                        index.insert((row.suite.clone(), row.test_name.clone()), out.len());
                         out.push(WindowTest {
-                            suite: row.suite,
-                            test_name: row.test_name,
+                            suite: key.0.clone(),
+                            test_name: key.1.clone(),
                             buckets: Buckets::Rows(vec![bucket]),
                         });
+                        index.insert(key, out.len() - 1);
                     }
                 }
             }
@@ -1058,6 +1005,11 @@ impl Store {
 }
 
 type PgTx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// (suite, test name) keys as the two arrays the `UNNEST` statements bind.
+fn columns<'a>(keys: &[(&'a str, &'a str)]) -> (Vec<&'a str>, Vec<&'a str>) {
+    keys.iter().copied().unzip()
+}
 
 /// A statement over a list of (suite, test name) keys.
 #[derive(Debug, Clone, Copy)]
