@@ -79,6 +79,8 @@ const PG_RAW_SINCE: &str = "SELECT r.suite, r.test_name, r.branch, r.run_at, r.r
      JOIN test_runs r ON r.suite = k.suite AND r.test_name = k.test_name \
      WHERE r.run_at >= $1 AND NOT EXISTS (SELECT 1 FROM test_batches b \
      WHERE b.id = r.batch_id AND b.infrastructure_failure_runs > 0) ORDER BY r.id";
+/// Serialises ingestion (and history replays) so rollups are read-modified-written by one
+/// transaction at a time, in the order of the result sequence.
 const PG_LOCK: &str = "SELECT 1 FROM pg_advisory_xact_lock(7305001)";
 const PG_LOAD_ROLLUPS: &str = "SELECT r.suite, r.test_name, r.data \
      FROM UNNEST($3::text[], $4::text[]) AS k(suite, test_name) \
@@ -155,10 +157,6 @@ const LOAD_ROLLUPS_HEAD: &str = "SELECT suite, test_name, data FROM test_rollups
 const LOAD_ROLLUPS_TAIL: &str = ")";
 
 crate::statements! {
-    /// Serialises ingestion on PostgreSQL so rollups are read-modified-written by one
-    /// batch at a time and the result sequence matches the order rollups saw them.
-    /// SQLite's `BEGIN IMMEDIATE` already serialises writers.
-    INGEST_LOCK = Sql::split("SELECT 1", "SELECT 1 FROM pg_advisory_xact_lock(7305001)");
     INSERT_BATCH = Sql::both(
         "INSERT INTO test_batches (id, run_id, commit_sha, branch, job_url, format, \
          api_key_name, result_count, failed_count, infrastructure_failure_runs, created_at) \
@@ -483,11 +481,8 @@ impl Store {
             sqlx::query(PG_LOCK).execute(&mut *tx).await?;
             return Ok(IngestTx::Pg(tx));
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query(INGEST_LOCK.text(self.backend))
-            .execute(&mut *tx)
-            .await?;
-        Ok(IngestTx::Any(tx))
+        // SQLite's `BEGIN IMMEDIATE` already serialises writers.
+        Ok(IngestTx::Any(self.begin_write().await?))
     }
 
     pub async fn insert_test_batch(
