@@ -1,9 +1,13 @@
 //! Flaky-test detection (SPEC §11): all-or-nothing ingestion of a batch of results, the
 //! per-test rollups maintained at ingest, and the windowed candidate ranking.
 //!
-//! Storage decision: every result is kept raw (`test_runs`, for history), and each test
-//! has one `valine_ci::flaky::Rollup` per (branch, UTC day) bucket, updated inside the
-//! ingest transaction. A query merges the buckets of its window in day order, so
+//! Storage decision: every result is kept raw (`test_runs`, for history), and each
+//! *tracked* test (one that has failed or passed on a retry: it has a `test_hot` row) has
+//! one `valine_ci::flaky::Rollup` per (branch, UTC day) bucket, updated inside the ingest
+//! transaction. A test that never failed cannot be a candidate and gets no rollup; at its
+//! first failure its stored history is replayed into buckets (`replay_history`; in the
+//! background when a batch brings more than [`INLINE_REPLAY_MAX`] first failures). A query
+//! merges the buckets of its window in day order, so
 //! `windowDays` is exact to the UTC day and `branch` selects buckets; without `branch`,
 //! the buckets of one day are merged branch by branch, which can misplace at most one flip
 //! per bucket seam (counts, mixed-outcome commits and retry passes stay exact). A small
@@ -150,8 +154,11 @@ pub async fn ingest_at(
             })
             .map(|(k, _)| *k)
             .collect();
-        let (tracked_tests, _untracked): (ByTest<'_>, ByTest<'_>) =
-            tests.into_iter().partition(|(k, _)| known.contains(k));
+        // Tests that never failed get no rollup (see the module docs).
+        let tracked_tests: ByTest<'_> = tests
+            .into_iter()
+            .filter(|(k, _)| known.contains(k))
+            .collect();
         write_rollups(
             store,
             &mut tx,
