@@ -171,30 +171,37 @@ pub struct SettingsRow {
     pub updated_at: i64,
 }
 
+/// Binds the profile columns `INSERT` and `UPDATE` share, in their order (after the id,
+/// and for `INSERT` the user id).
+fn bind_profile_fields<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    p: &ProfileWrite<'q>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(p.vanity_url)
+        .bind(p.normalized_vanity)
+        .bind(p.headline)
+        .bind(p.title)
+        .bind(p.bio)
+        .bind(p.roles)
+        .bind(p.tags)
+        .bind(p.location)
+        .bind(p.social_links)
+        .bind(p.privacy)
+        .bind(p.visibility)
+        .bind(p.roles_text)
+        .bind(p.location_text)
+        .bind(p.now)
+}
+
 impl Store {
     /// Creates a profile with its search document; duplicate user or vanity URL is a
     /// `Conflict` naming the index.
     pub async fn insert_profile(&self, p: &ProfileWrite<'_>) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(INSERT.text(self.backend))
+        let q = sqlx::query(INSERT.text(self.backend))
             .bind(p.id)
-            .bind(p.user_id)
-            .bind(p.vanity_url)
-            .bind(p.normalized_vanity)
-            .bind(p.headline)
-            .bind(p.title)
-            .bind(p.bio)
-            .bind(p.roles)
-            .bind(p.tags)
-            .bind(p.location)
-            .bind(p.social_links)
-            .bind(p.privacy)
-            .bind(p.visibility)
-            .bind(p.roles_text)
-            .bind(p.location_text)
-            .bind(p.now)
-            .execute(&mut *tx)
-            .await?;
+            .bind(p.user_id);
+        bind_profile_fields(q, p).execute(&mut *tx).await?;
         self.write_search_tx(&mut tx, p.id, p.search_body).await?;
         tx.commit().await?;
         Ok(())
@@ -208,24 +215,8 @@ impl Store {
         links: Option<&[(String, String, String)]>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(UPDATE.text(self.backend))
-            .bind(p.id)
-            .bind(p.vanity_url)
-            .bind(p.normalized_vanity)
-            .bind(p.headline)
-            .bind(p.title)
-            .bind(p.bio)
-            .bind(p.roles)
-            .bind(p.tags)
-            .bind(p.location)
-            .bind(p.social_links)
-            .bind(p.privacy)
-            .bind(p.visibility)
-            .bind(p.roles_text)
-            .bind(p.location_text)
-            .bind(p.now)
-            .execute(&mut *tx)
-            .await?;
+        let q = sqlx::query(UPDATE.text(self.backend)).bind(p.id);
+        bind_profile_fields(q, p).execute(&mut *tx).await?;
         if let Some(links) = links {
             sqlx::query(DELETE_LINKS.text(self.backend))
                 .bind(p.id)
