@@ -202,7 +202,19 @@ async fn eml_file_transport_delivers_the_same_flow() {
 #[tokio::test]
 async fn smtp_down_during_registration_delivers_later_exactly_once() {
     for db in backends() {
-        let port = free_port();
+        // SMTP is down: the port accepts connections and closes them at once. (A port with
+        // nothing listening is not a safe stand-in: another socket may take it meanwhile,
+        // or the client may connect to itself, a TCP simultaneous open, and hang until its
+        // timeout instead of failing.)
+        let refuser = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = refuser.local_addr().unwrap().port();
+        let refusing = tokio::spawn(async move {
+            loop {
+                if let Ok((conn, _)) = refuser.accept().await {
+                    drop(conn);
+                }
+            }
+        });
         let dir = tempfile::tempdir().unwrap();
         let app = Spawn::new(db)
             .var("EMAIL_ENABLED", "true")
@@ -214,7 +226,7 @@ async fn smtp_down_during_registration_delivers_later_exactly_once() {
             .var("MAIL_RETRY_MAX_MS", "400")
             .start()
             .await;
-        // Nothing listens on `port`: registration must still succeed.
+        // Registration must still succeed.
         app.register("patient").await;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -230,6 +242,9 @@ async fn smtp_down_during_registration_delivers_later_exactly_once() {
         }
         assert_eq!(app.state.store.count_mail("pending").await.unwrap(), 1);
 
+        // SMTP comes back on the same port.
+        refusing.abort();
+        let _ = refusing.await;
         let smtp = SmtpServer::start(port, &dir.path().join("maildir"));
         wait_for("delivery after recovery", 20, || {
             (!smtp.messages().is_empty()).then_some(())
