@@ -57,12 +57,16 @@ pub struct Token<'a> {
     pub span: Span,
 }
 
-/// A token as the parser sees it: `Copy`, with string literals left as their source span
-/// (the parser unescapes the few it keeps, with [`string_value`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Raw<'a> {
-    Word(&'a str),
+/// What a token is, as the parser sees it. The text of a word, comment or string is the
+/// token's span of the source, so a token is three machine words and `Copy`: the parser
+/// moves one per token, and a payload-carrying enum made that the lexer's main cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Word,
+    /// A string literal without escapes: its value is the text between the quotes.
     Str,
+    /// A string literal with escapes (or non-ASCII text): [`string_value`] reads it.
+    StrEscaped,
     At,
     AtAt,
     LBrace,
@@ -77,13 +81,18 @@ pub(crate) enum Raw<'a> {
     Eq,
     Question,
     Newline,
-    Comment { doc: bool, text: &'a str },
+    /// `//` comment; the text starts two bytes into the span.
+    Comment,
+    /// `///` comment; the text starts three bytes into the span.
+    DocComment,
     Eof,
+    /// A lexical error; [`Lexer::take_error`] has it.
+    Error,
 }
 
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RawToken<'a> {
-    pub tok: Raw<'a>,
+pub(crate) struct RawToken {
+    pub kind: Kind,
     pub span: Span,
 }
 
@@ -99,16 +108,16 @@ const WORD: [bool; 256] = {
     t
 };
 
-fn is_word_byte(b: u8) -> bool {
-    WORD[usize::from(b)]
-}
-
-/// How many bytes from `from` on satisfy `pred`.
+/// The end of the run of word bytes starting at `i`.
 #[inline]
-fn count_while(bytes: &[u8], from: usize, pred: impl Fn(u8) -> bool) -> usize {
-    bytes
-        .get(from..)
-        .map_or(0, |r| r.iter().take_while(|&&c| pred(c)).count())
+fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = bytes.get(i) {
+        if !WORD[usize::from(c)] {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// A streaming tokenizer: [`Lexer::next_token`] yields one token at a time, so no token
@@ -118,40 +127,67 @@ fn count_while(bytes: &[u8], from: usize, pred: impl Fn(u8) -> bool) -> usize {
 pub(crate) struct Lexer<'a> {
     src: &'a str,
     pos: usize,
+    /// Set with the [`Kind::Error`] token; kept out of the token so the hot path returns
+    /// three words instead of a `Result` the size of an error.
+    error: Option<SchemaError>,
 }
 
 impl<'a> Lexer<'a> {
     pub(crate) fn new(src: &'a str) -> Self {
-        Lexer { src, pos: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            error: None,
+        }
     }
 
-    /// The next token; `Eof` (forever) at the end of the input. Errors on characters
-    /// Prisma's grammar has no place for and on unterminated strings. Works on bytes: every
-    /// token boundary is an ASCII byte, and non-ASCII text can only appear inside strings
-    /// and comments (or as Unicode whitespace).
-    pub(crate) fn next_token(&mut self) -> Result<RawToken<'a>, SchemaError> {
+    /// The error behind the last [`Kind::Error`] token.
+    pub(crate) fn take_error(&mut self) -> Option<SchemaError> {
+        self.error.take()
+    }
+
+    #[cold]
+    fn fail(&mut self, at: usize, message: String) -> RawToken {
+        self.error = Some(SchemaError::at(self.src, at, message));
+        self.pos = self.src.len();
+        RawToken {
+            kind: Kind::Error,
+            span: Span { start: at, end: at },
+        }
+    }
+
+    /// The next token; `Eof` (forever) at the end of the input. Characters Prisma's grammar
+    /// has no place for, and unterminated strings, give an `Error` token. Works on bytes:
+    /// every token boundary is an ASCII byte, and non-ASCII text can only appear inside
+    /// strings and comments (or as Unicode whitespace).
+    // Always inlined: it runs once per token, and as a call its register saves and restores
+    // were a fifth of its cost.
+    #[inline(always)]
+    pub(crate) fn next_token(&mut self) -> RawToken {
         let src = self.src;
         let bytes = src.as_bytes();
-        let slice = |a: usize, b: usize| src.get(a..b).unwrap_or("");
         let mut i = self.pos;
         loop {
             let Some(&b) = bytes.get(i) else {
-                self.pos = i;
-                return Ok(RawToken {
-                    tok: Raw::Eof,
+                self.pos = bytes.len();
+                return RawToken {
+                    kind: Kind::Eof,
                     span: Span {
-                        start: src.len(),
-                        end: src.len(),
+                        start: bytes.len(),
+                        end: bytes.len(),
                     },
-                });
+                };
             };
             let start = i;
-            let (tok, end) = match b {
+            let (kind, end) = match b {
                 b' ' | b'\t' => {
-                    i += 1 + count_while(bytes, i + 1, |c| c == b' ' || c == b'\t');
+                    i += 1;
+                    while matches!(bytes.get(i), Some(b' ' | b'\t')) {
+                        i += 1;
+                    }
                     continue;
                 }
-                b'\n' => (Raw::Newline, i + 1),
+                b'\n' => (Kind::Newline, i + 1),
                 b'\r' => {
                     // CRLF and a lone CR are both one line break, as in Prisma's NEWLINE rule.
                     let end = if bytes.get(i + 1) == Some(&b'\n') {
@@ -159,11 +195,11 @@ impl<'a> Lexer<'a> {
                     } else {
                         i + 1
                     };
-                    (Raw::Newline, end)
+                    (Kind::Newline, end)
                 }
                 b'/' => {
                     if bytes.get(i + 1) != Some(&b'/') {
-                        return Err(SchemaError::at(src, start, "unexpected character `/`"));
+                        return self.fail(start, "unexpected character `/`".into());
                     }
                     let doc = bytes.get(i + 2) == Some(&b'/');
                     let body = start + if doc { 3 } else { 2 };
@@ -171,52 +207,57 @@ impl<'a> Lexer<'a> {
                         .get(body..)
                         .and_then(|r| r.iter().position(|&c| c == b'\n' || c == b'\r'))
                         .map_or(src.len(), |p| body + p);
-                    (
-                        Raw::Comment {
-                            doc,
-                            text: slice(body, end),
-                        },
-                        end,
-                    )
+                    self.pos = end;
+                    let kind = if doc { Kind::DocComment } else { Kind::Comment };
+                    return RawToken {
+                        kind,
+                        span: Span { start, end },
+                    };
                 }
-                b'"' => (Raw::Str, string_end(src, start)?),
+                b'"' => match bytes.get(i + 1..).and_then(ascii_plain_len) {
+                    Some(p) => (Kind::Str, i + p + 2),
+                    None => match string_value(src, start) {
+                        Ok((_, end)) => (Kind::StrEscaped, end),
+                        Err(e) => {
+                            let t = self.fail(start, String::new());
+                            self.error = Some(e);
+                            return t;
+                        }
+                    },
+                },
                 b'@' => {
                     if bytes.get(i + 1) == Some(&b'@') {
-                        (Raw::AtAt, i + 2)
+                        (Kind::AtAt, i + 2)
                     } else {
-                        (Raw::At, i + 1)
+                        (Kind::At, i + 1)
                     }
                 }
-                b'{' => (Raw::LBrace, i + 1),
-                b'}' => (Raw::RBrace, i + 1),
-                b'(' => (Raw::LParen, i + 1),
-                b')' => (Raw::RParen, i + 1),
-                b'[' => (Raw::LBracket, i + 1),
-                b']' => (Raw::RBracket, i + 1),
-                b',' => (Raw::Comma, i + 1),
-                b':' => (Raw::Colon, i + 1),
-                b'.' => (Raw::Dot, i + 1),
-                b'=' => (Raw::Eq, i + 1),
-                b'?' => (Raw::Question, i + 1),
-                b if b.is_ascii_alphanumeric() || b == b'-' => {
-                    i += 1;
-                    loop {
-                        i += count_while(bytes, i, is_word_byte);
-                        // A number may carry one decimal point (`1.5`); identifiers never
-                        // do, and `db.Text` is a path of two words joined by a Dot token.
-                        let decimal = bytes.get(i) == Some(&b'.')
-                            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
-                            && is_number_prefix(slice(start, i));
-                        if !decimal {
-                            break;
-                        }
-                        i += 1;
+                b'{' => (Kind::LBrace, i + 1),
+                b'}' => (Kind::RBrace, i + 1),
+                b'(' => (Kind::LParen, i + 1),
+                b')' => (Kind::RParen, i + 1),
+                b'[' => (Kind::LBracket, i + 1),
+                b']' => (Kind::RBracket, i + 1),
+                b',' => (Kind::Comma, i + 1),
+                b':' => (Kind::Colon, i + 1),
+                b'.' => (Kind::Dot, i + 1),
+                b'=' => (Kind::Eq, i + 1),
+                b'?' => (Kind::Question, i + 1),
+                b'a'..=b'z' | b'A'..=b'Z' => (Kind::Word, word_end(bytes, i + 1)),
+                b'0'..=b'9' | b'-' => {
+                    i = word_end(bytes, i + 1);
+                    // A number may carry one decimal point (`1.5`); identifiers never do,
+                    // and `db.Text` is a path of two words joined by a Dot token.
+                    if bytes.get(i) == Some(&b'.')
+                        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+                        && is_number_prefix(bytes.get(start..i).unwrap_or(b""))
+                    {
+                        i = word_end(bytes, i + 1);
                     }
-                    let word = slice(start, i);
-                    if word == "-" {
-                        return Err(SchemaError::at(src, start, "unexpected character `-`"));
+                    if i == start + 1 && b == b'-' {
+                        return self.fail(start, "unexpected character `-`".into());
                     }
-                    (Raw::Word(word), i)
+                    (Kind::Word, i)
                 }
                 _ => {
                     let ch = src
@@ -228,18 +269,17 @@ impl<'a> Lexer<'a> {
                         i += ch.len_utf8();
                         continue;
                     }
-                    return Err(SchemaError::at(
-                        src,
+                    return self.fail(
                         start,
                         format!("unexpected character `{}`", ch.escape_debug()),
-                    ));
+                    );
                 }
             };
             self.pos = end;
-            return Ok(RawToken {
-                tok,
+            return RawToken {
+                kind,
                 span: Span { start, end },
-            });
+            };
         }
     }
 }
@@ -251,42 +291,46 @@ pub fn lex(src: &str) -> Result<Vec<Token<'_>>, SchemaError> {
     // copying) a multi-megabyte vector on large inputs.
     let mut out = Vec::with_capacity(src.len() / 3 + 16);
     loop {
-        let t = lexer.next_token()?;
-        let tok = match t.tok {
-            Raw::Word(w) => Tok::Word(w),
-            Raw::Str => Tok::Str(string_value(src, t.span.start)?.0),
-            Raw::At => Tok::At,
-            Raw::AtAt => Tok::AtAt,
-            Raw::LBrace => Tok::LBrace,
-            Raw::RBrace => Tok::RBrace,
-            Raw::LParen => Tok::LParen,
-            Raw::RParen => Tok::RParen,
-            Raw::LBracket => Tok::LBracket,
-            Raw::RBracket => Tok::RBracket,
-            Raw::Comma => Tok::Comma,
-            Raw::Colon => Tok::Colon,
-            Raw::Dot => Tok::Dot,
-            Raw::Eq => Tok::Eq,
-            Raw::Question => Tok::Question,
-            Raw::Newline => Tok::Newline,
-            Raw::Comment { doc, text } => Tok::Comment { doc, text },
-            Raw::Eof => Tok::Eof,
+        let t = lexer.next_token();
+        let text = src.get(t.span.start..t.span.end).unwrap_or("");
+        let comment = |skip: usize| src.get(t.span.start + skip..t.span.end).unwrap_or("");
+        let tok = match t.kind {
+            Kind::Word => Tok::Word(text),
+            Kind::Str | Kind::StrEscaped => Tok::Str(string_value(src, t.span.start)?.0),
+            Kind::At => Tok::At,
+            Kind::AtAt => Tok::AtAt,
+            Kind::LBrace => Tok::LBrace,
+            Kind::RBrace => Tok::RBrace,
+            Kind::LParen => Tok::LParen,
+            Kind::RParen => Tok::RParen,
+            Kind::LBracket => Tok::LBracket,
+            Kind::RBracket => Tok::RBracket,
+            Kind::Comma => Tok::Comma,
+            Kind::Colon => Tok::Colon,
+            Kind::Dot => Tok::Dot,
+            Kind::Eq => Tok::Eq,
+            Kind::Question => Tok::Question,
+            Kind::Newline => Tok::Newline,
+            Kind::Comment => Tok::Comment {
+                doc: false,
+                text: comment(2),
+            },
+            Kind::DocComment => Tok::Comment {
+                doc: true,
+                text: comment(3),
+            },
+            Kind::Eof => Tok::Eof,
+            Kind::Error => {
+                return Err(lexer
+                    .take_error()
+                    .unwrap_or_else(|| SchemaError::at(src, t.span.start, "invalid input")));
+            }
         };
         let eof = tok == Tok::Eof;
         out.push(Token { tok, span: t.span });
         if eof {
             return Ok(out);
         }
-    }
-}
-
-/// The end offset of the string literal starting at the `"` at `start`, checked the way
-/// [`string_value`] reads it.
-fn string_end(src: &str, start: usize) -> Result<usize, SchemaError> {
-    let body = start + 1;
-    match src.as_bytes().get(body..).and_then(ascii_plain_len) {
-        Some(p) => Ok(body + p + 1),
-        None => string_value(src, start).map(|(_, end)| end),
     }
 }
 
@@ -348,9 +392,9 @@ pub(crate) fn string_value(src: &str, start: usize) -> Result<(Cow<'_, str>, usi
     Err(SchemaError::at(src, start, "unterminated string literal"))
 }
 
-fn is_number_prefix(w: &str) -> bool {
-    let digits = w.strip_prefix('-').unwrap_or(w);
-    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+fn is_number_prefix(w: &[u8]) -> bool {
+    let digits = w.strip_prefix(b"-").unwrap_or(w);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
 }
 
 /// True when a word is a numeric literal (`-?digits(.digits)?`).

@@ -3,7 +3,7 @@
 
 use crate::ast::*;
 use crate::error::SchemaError;
-use crate::lexer::{Lexer, Raw as Tok, RawToken as Token, Span, is_number, string_value};
+use crate::lexer::{Kind, Lexer, RawToken as Token, Span, is_number, string_value};
 
 /// Nesting limit for arrays and function calls, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
@@ -21,10 +21,10 @@ pub fn parse_syntax(src: &str) -> Result<Schema<'_>, SchemaError> {
     };
     let mut rest = p.lexer;
     loop {
-        match rest.next_token() {
-            Ok(t) if t.tok == Tok::Eof => return Err(e),
-            Ok(_) => {}
-            Err(lex) => return Err(lex),
+        match rest.next_token().kind {
+            Kind::Eof => return Err(e),
+            Kind::Error => return Err(rest.take_error().unwrap_or(e)),
+            _ => {}
         }
     }
 }
@@ -32,9 +32,11 @@ pub fn parse_syntax(src: &str) -> Result<Schema<'_>, SchemaError> {
 struct Parser<'a> {
     src: &'a str,
     lexer: Lexer<'a>,
-    /// The current token, then up to two tokens of lookahead (filled on demand, in order).
-    cur: Token<'a>,
-    next: [Option<Token<'a>>; 2],
+    /// The current token, then up to two tokens of lookahead (`ahead[..n_ahead]`, filled
+    /// on demand, in order).
+    cur: Token,
+    ahead: [Token; 2],
+    n_ahead: usize,
     /// End offset of the token before `cur`.
     prev_end: usize,
     /// The first lexical error; once set, the lexer is not asked again and every further
@@ -66,7 +68,8 @@ impl<'a> Parser<'a> {
             src,
             lexer: Lexer::new(src),
             cur: Self::eof(src),
-            next: [None, None],
+            ahead: [Self::eof(src); 2],
+            n_ahead: 0,
             prev_end: 0,
             lex_error: None,
             fields: Vec::new(),
@@ -78,9 +81,9 @@ impl<'a> Parser<'a> {
         p
     }
 
-    fn eof(src: &str) -> Token<'a> {
+    fn eof(src: &str) -> Token {
         Token {
-            tok: Tok::Eof,
+            kind: Kind::Eof,
             span: Span {
                 start: src.len(),
                 end: src.len(),
@@ -88,51 +91,64 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn fetch(&mut self) -> Token<'a> {
+    fn fetch(&mut self) -> Token {
         if self.lex_error.is_none() {
-            match self.lexer.next_token() {
-                Ok(t) => return t,
-                Err(e) => self.lex_error = Some(e),
+            let t = self.lexer.next_token();
+            if t.kind != Kind::Error {
+                return t;
             }
+            self.lexer_failed(t);
         }
         Self::eof(self.src)
     }
 
-    fn peek(&self) -> Tok<'a> {
-        self.cur.tok
+    #[cold]
+    fn lexer_failed(&mut self, t: Token) {
+        let e = self.lexer.take_error();
+        self.lex_error =
+            Some(e.unwrap_or_else(|| SchemaError::at(self.src, t.span.start, "invalid input")));
     }
 
-    fn peek_at(&mut self, n: usize) -> Tok<'a> {
-        if n == 0 {
-            return self.cur.tok;
-        }
-        let n = n.min(self.next.len());
-        for i in 0..n {
-            if self.next.get(i).is_some_and(Option::is_none) {
-                let t = self.fetch();
-                if let Some(slot) = self.next.get_mut(i) {
-                    *slot = Some(t);
-                }
+    fn peek(&self) -> Kind {
+        self.cur.kind
+    }
+
+    /// The text of a token (a word's name, a comment's body).
+    fn text(&self, t: Token) -> &'a str {
+        self.src.get(t.span.start..t.span.end).unwrap_or("")
+    }
+
+    /// The kind of the token `n` (1 or 2) places after the current one.
+    fn peek_at(&mut self, n: usize) -> Kind {
+        let n = n.min(self.ahead.len());
+        while self.n_ahead < n {
+            let t = self.fetch();
+            if let Some(slot) = self.ahead.get_mut(self.n_ahead) {
+                *slot = t;
             }
+            self.n_ahead += 1;
         }
-        self.next
-            .get(n - 1)
-            .copied()
-            .flatten()
-            .map_or(Tok::Eof, |t| t.tok)
+        match n.checked_sub(1).and_then(|i| self.ahead.get(i)) {
+            Some(t) => t.kind,
+            None => self.cur.kind,
+        }
     }
 
     /// The current token and every one after it, without consuming any (error paths only:
     /// it re-lexes the rest of the input lazily).
-    fn upcoming(&self) -> impl Iterator<Item = Token<'a>> + use<'a> {
+    fn upcoming(&self) -> impl Iterator<Item = Token> + use<'a> {
         let mut lexer = self.lexer.clone();
-        let buffered = std::iter::once(self.cur).chain(self.next.into_iter().flatten());
+        let buffered = std::iter::once(self.cur).chain(
+            self.ahead
+                .into_iter()
+                .take(self.n_ahead.min(self.ahead.len())),
+        );
         let failed = self.lex_error.is_some();
         buffered.chain(std::iter::from_fn(move || {
             if failed {
                 return None;
             }
-            lexer.next_token().ok()
+            Some(lexer.next_token()).filter(|t| t.kind != Kind::Error)
         }))
     }
 
@@ -146,44 +162,44 @@ impl<'a> Parser<'a> {
 
     fn bump(&mut self) {
         self.prev_end = self.cur.span.end;
-        let [a, b] = &mut self.next;
-        self.cur = match a.take() {
-            Some(t) => {
-                *a = b.take();
-                t
-            }
-            None => self.fetch(),
-        };
+        if self.n_ahead == 0 {
+            self.cur = self.fetch();
+        } else {
+            let [a, b] = self.ahead;
+            self.cur = a;
+            self.ahead[0] = b;
+            self.n_ahead -= 1;
+        }
     }
 
     fn err<T>(&self, msg: impl Into<String>) -> PResult<T> {
         Err(SchemaError::at(self.src, self.span().start, msg))
     }
 
-    fn describe(tok: Tok<'_>) -> String {
-        match tok {
-            Tok::Word(w) => format!("`{w}`"),
-            Tok::Str => "a string".into(),
-            Tok::At => "`@`".into(),
-            Tok::AtAt => "`@@`".into(),
-            Tok::LBrace => "`{`".into(),
-            Tok::RBrace => "`}`".into(),
-            Tok::LParen => "`(`".into(),
-            Tok::RParen => "`)`".into(),
-            Tok::LBracket => "`[`".into(),
-            Tok::RBracket => "`]`".into(),
-            Tok::Comma => "`,`".into(),
-            Tok::Colon => "`:`".into(),
-            Tok::Dot => "`.`".into(),
-            Tok::Eq => "`=`".into(),
-            Tok::Question => "`?`".into(),
-            Tok::Newline => "the end of the line".into(),
-            Tok::Comment { .. } => "a comment".into(),
-            Tok::Eof => "the end of the file".into(),
+    fn describe(&self, tok: Token) -> String {
+        match tok.kind {
+            Kind::Word => format!("`{}`", self.text(tok)),
+            Kind::Str | Kind::StrEscaped => "a string".into(),
+            Kind::At => "`@`".into(),
+            Kind::AtAt => "`@@`".into(),
+            Kind::LBrace => "`{`".into(),
+            Kind::RBrace => "`}`".into(),
+            Kind::LParen => "`(`".into(),
+            Kind::RParen => "`)`".into(),
+            Kind::LBracket => "`[`".into(),
+            Kind::RBracket => "`]`".into(),
+            Kind::Comma => "`,`".into(),
+            Kind::Colon => "`:`".into(),
+            Kind::Dot => "`.`".into(),
+            Kind::Eq => "`=`".into(),
+            Kind::Question => "`?`".into(),
+            Kind::Newline => "the end of the line".into(),
+            Kind::Comment | Kind::DocComment => "a comment".into(),
+            Kind::Eof | Kind::Error => "the end of the file".into(),
         }
     }
 
-    fn expect(&mut self, want: Tok<'_>, what: &str) -> PResult<Span> {
+    fn expect(&mut self, want: Kind, what: &str) -> PResult<Span> {
         if self.peek() == want {
             let s = self.span();
             self.bump();
@@ -191,44 +207,56 @@ impl<'a> Parser<'a> {
         } else {
             self.err(format!(
                 "expected {what}, found {}",
-                Self::describe(self.peek())
+                self.describe(self.cur)
             ))
         }
     }
 
     /// The value of the current token, a string literal.
     fn string(&self) -> PResult<Name<'a>> {
-        string_value(self.src, self.span().start).map(|(v, _)| v)
+        let Span { start, end } = self.span();
+        match self.peek() {
+            // No escapes: the value is the text between the quotes.
+            Kind::Str => Ok(Name::Borrowed(
+                self.src.get(start + 1..end.saturating_sub(1)).unwrap_or(""),
+            )),
+            _ => string_value(self.src, start).map(|(v, _)| v),
+        }
     }
 
     /// An identifier: a word that is not a number and does not start with `-`.
     fn ident(&mut self, what: &str) -> PResult<(&'a str, Span)> {
-        match self.peek() {
-            Tok::Word(w) if !w.starts_with('-') && !is_number(w) => {
-                let s = self.span();
+        let t = self.cur;
+        if t.kind == Kind::Word {
+            let w = self.text(t);
+            // Identifiers start with a letter; only words starting with a digit or `-` need
+            // the number test.
+            if w.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+                || !(w.starts_with('-') || is_number(w))
+            {
                 self.bump();
-                Ok((w, s))
+                return Ok((w, t.span));
             }
-            other => self.err(format!("expected {what}, found {}", Self::describe(other))),
         }
+        self.err(format!("expected {what}, found {}", self.describe(t)))
     }
 
     /// End of a declaration line: an optional trailing comment, then a newline (or the end
     /// of the file). A `}` is left for the caller only when `allow_close` is set.
     fn end_of_line(&mut self, allow_close: bool) -> PResult<()> {
-        if let Tok::Comment { .. } = self.peek() {
+        if matches!(self.peek(), Kind::Comment | Kind::DocComment) {
             self.bump();
         }
         match self.peek() {
-            Tok::Newline => {
+            Kind::Newline => {
                 self.bump();
                 Ok(())
             }
-            Tok::Eof => Ok(()),
-            Tok::RBrace if allow_close => Ok(()),
-            other => self.err(format!(
+            Kind::Eof => Ok(()),
+            Kind::RBrace if allow_close => Ok(()),
+            _ => self.err(format!(
                 "expected the end of the line, found {}",
-                Self::describe(other)
+                self.describe(self.cur)
             )),
         }
     }
@@ -239,15 +267,16 @@ impl<'a> Parser<'a> {
         let mut docs = Vec::new();
         loop {
             match self.peek() {
-                Tok::Newline => {
+                Kind::Newline => {
                     self.bump();
                 }
-                Tok::Comment { doc, text } => {
-                    if doc {
-                        docs.push(Name::Borrowed(text.strip_prefix(' ').unwrap_or(text)));
-                    }
+                Kind::DocComment => {
+                    let Span { start, end } = self.span();
+                    let text = self.src.get(start + 3..end).unwrap_or("");
+                    docs.push(Name::Borrowed(text.strip_prefix(' ').unwrap_or(text)));
                     self.bump();
                 }
+                Kind::Comment => self.bump(),
                 _ => return docs,
             }
         }
@@ -259,8 +288,8 @@ impl<'a> Parser<'a> {
             let docs = self.trivia();
             let start = self.span();
             let kw = match self.peek() {
-                Tok::Eof => break,
-                Tok::Word(w) => w,
+                Kind::Eof => break,
+                Kind::Word => self.text(self.cur),
                 _ => {
                     return self.err(
                         "This line is invalid. It does not start with any known Prisma schema keyword.",
@@ -271,7 +300,7 @@ impl<'a> Parser<'a> {
                 "model" => Block::Model(self.model(ModelKind::Model, docs)?),
                 "view" => Block::Model(self.model(ModelKind::View, docs)?),
                 "type" => {
-                    if matches!(self.peek_at(2), Tok::Eq) {
+                    if matches!(self.peek_at(2), Kind::Eq) {
                         return self.err("Type aliases are not supported by Prisma.");
                     }
                     Block::Model(self.model(ModelKind::Type, docs)?)
@@ -299,15 +328,15 @@ impl<'a> Parser<'a> {
         let (name, name_span) = self.ident(&format!("a {what} name"))?;
         let name = Name::Borrowed(name);
         match self.peek() {
-            Tok::LBrace => self.bump(),
-            Tok::Newline | Tok::Comment { .. } => {
+            Kind::LBrace => self.bump(),
+            Kind::Newline | Kind::Comment | Kind::DocComment => {
                 // Prisma's grammar has no newline between a block's name and its `{`; point
                 // at the brace if it sits on a following line, since that is what to move.
                 let next = self
                     .upcoming()
-                    .find(|t| !matches!(t.tok, Tok::Newline | Tok::Comment { .. }));
+                    .find(|t| !matches!(t.kind, Kind::Newline | Kind::Comment | Kind::DocComment));
                 let at = match next {
-                    Some(t) if t.tok == Tok::LBrace => t.span.start,
+                    Some(t) if t.kind == Kind::LBrace => t.span.start,
                     _ => self.span().start,
                 };
                 return Err(SchemaError::at(
@@ -318,10 +347,10 @@ impl<'a> Parser<'a> {
                     ),
                 ));
             }
-            other => {
+            _ => {
                 return self.err(format!(
                     "expected `{{` after {what} `{name}`, found {}",
-                    Self::describe(other)
+                    self.describe(self.cur)
                 ));
             }
         }
@@ -329,11 +358,11 @@ impl<'a> Parser<'a> {
         // comment, or even text (ignored). So `model A {}` does not close the block either.
         loop {
             match self.peek() {
-                Tok::Newline => {
+                Kind::Newline => {
                     self.bump();
                     break;
                 }
-                Tok::Eof => break,
+                Kind::Eof => break,
                 _ => self.bump(),
             }
         }
@@ -344,7 +373,7 @@ impl<'a> Parser<'a> {
     /// in Prisma's grammar: a comment, another block, or an error.
     fn block_close(&mut self) -> PResult<usize> {
         let end = self.span().end;
-        self.expect(Tok::RBrace, "`}`")?;
+        self.expect(Kind::RBrace, "`}`")?;
         Ok(end)
     }
 
@@ -354,28 +383,28 @@ impl<'a> Parser<'a> {
         loop {
             let field_docs = self.trivia();
             match self.peek() {
-                Tok::RBrace => break,
-                Tok::Eof => {
+                Kind::RBrace => break,
+                Kind::Eof => {
                     return self.err(format!(
                         "{} `{name}` is not closed: expected `}}`",
                         kind.keyword()
                     ));
                 }
-                Tok::AtAt => {
+                Kind::AtAt => {
                     let at = self.span().start;
                     self.bump();
                     let attribute = self.attribute_body(at)?;
                     self.attrs.push(attribute);
                     self.end_of_line(false)?;
                 }
-                Tok::Word(_) => {
+                Kind::Word => {
                     let field = self.field(field_docs)?;
                     self.fields.push(field);
                 }
-                other => {
+                _ => {
                     return self.err(format!(
                         "expected a field or a block attribute, found {}",
-                        Self::describe(other)
+                        self.describe(self.cur)
                     ));
                 }
             }
@@ -396,23 +425,26 @@ impl<'a> Parser<'a> {
         let start = self.span().start;
         let (name, _) = self.ident("a field name")?;
         let name = Name::Borrowed(name);
-        if matches!(self.peek(), Tok::Colon) {
+        if matches!(self.peek(), Kind::Colon) {
             return self.err("Field declarations don't require a `:`.");
         }
         let type_start = self.span().start;
         let ty = match self.peek() {
-            Tok::Word("Unsupported") if matches!(self.peek_at(1), Tok::LParen) => {
+            Kind::Word
+                if self.text(self.cur) == "Unsupported"
+                    && matches!(self.peek_at(1), Kind::LParen) =>
+            {
                 self.bump();
                 self.bump();
                 let s = match self.peek() {
-                    Tok::Str => self.string()?,
+                    Kind::Str | Kind::StrEscaped => self.string()?,
                     _ => return self.err("`Unsupported` takes one string argument"),
                 };
                 self.bump();
-                self.expect(Tok::RParen, "`)`")?;
+                self.expect(Kind::RParen, "`)`")?;
                 FieldType::Unsupported(s)
             }
-            Tok::Word(_) => FieldType::Named(Name::Borrowed(self.ident("a field type")?.0)),
+            Kind::Word => FieldType::Named(Name::Borrowed(self.ident("a field type")?.0)),
             _ => {
                 return Err(SchemaError::at(
                     self.src,
@@ -424,18 +456,18 @@ impl<'a> Parser<'a> {
             }
         };
         let arity = match self.peek() {
-            Tok::LBracket if matches!(self.peek_at(1), Tok::RBracket) => {
+            Kind::LBracket if matches!(self.peek_at(1), Kind::RBracket) => {
                 self.bump();
                 self.bump();
-                if matches!(self.peek(), Tok::Question) {
+                if matches!(self.peek(), Kind::Question) {
                     return self
                         .err("Optional lists are not supported. Use either `Type[]` or `Type?`.");
                 }
                 Arity::List
             }
-            Tok::Question => {
+            Kind::Question => {
                 self.bump();
-                if matches!(self.peek(), Tok::LBracket | Tok::Question) {
+                if matches!(self.peek(), Kind::LBracket | Kind::Question) {
                     return self
                         .err("Optional lists are not supported. Use either `Type[]` or `Type?`.");
                 }
@@ -448,7 +480,7 @@ impl<'a> Parser<'a> {
             end: self.prev_end(),
         };
         let attrs_base = self.attrs.len();
-        while matches!(self.peek(), Tok::At) {
+        while matches!(self.peek(), Kind::At) {
             let at = self.span().start;
             self.bump();
             let attribute = self.attribute_body(at)?;
@@ -470,7 +502,7 @@ impl<'a> Parser<'a> {
     /// After `@`/`@@`: a dotted path and optional arguments, all on this line.
     fn attribute_body(&mut self, start: usize) -> PResult<Attribute<'a>> {
         let name = self.path("an attribute name")?;
-        let args = if matches!(self.peek(), Tok::LParen) {
+        let args = if matches!(self.peek(), Kind::LParen) {
             self.arguments(0)?
         } else {
             Vec::new()
@@ -487,14 +519,14 @@ impl<'a> Parser<'a> {
 
     fn path(&mut self, what: &str) -> PResult<Name<'a>> {
         let (first, first_span) = self.ident(what)?;
-        if !matches!(self.peek(), Tok::Dot) {
+        if !matches!(self.peek(), Kind::Dot) {
             return Ok(Name::Borrowed(first));
         }
         // Written without spaces (`db.VarChar`, as nearly always), the path is a slice of
         // the source; otherwise its parts are joined.
         let mut end = first_span.end;
         let mut joined: Option<String> = None;
-        while matches!(self.peek(), Tok::Dot) {
+        while matches!(self.peek(), Kind::Dot) {
             let dot = self.span();
             self.bump();
             let (part, span) = self.ident("a name after `.`")?;
@@ -524,16 +556,15 @@ impl<'a> Parser<'a> {
         if depth > MAX_DEPTH {
             return self.err("expression nested too deeply");
         }
-        self.expect(Tok::LParen, "`(`")?;
+        self.expect(Kind::LParen, "`(`")?;
         let base = self.args.len();
         loop {
-            if matches!(self.peek(), Tok::RParen) {
+            if matches!(self.peek(), Kind::RParen) {
                 self.bump();
                 return Ok(take(&mut self.args, base));
             }
             let start = self.span().start;
-            let named =
-                matches!(self.peek(), Tok::Word(_)) && matches!(self.peek_at(1), Tok::Colon);
+            let named = matches!(self.peek(), Kind::Word) && matches!(self.peek_at(1), Kind::Colon);
             let name = if named {
                 let (n, _) = self.ident("an argument name")?;
                 self.bump(); // ':'
@@ -541,7 +572,7 @@ impl<'a> Parser<'a> {
             } else {
                 None
             };
-            if matches!(self.peek(), Tok::Comma | Tok::RParen) {
+            if matches!(self.peek(), Kind::Comma | Kind::RParen) {
                 return self.err("expected an argument value");
             }
             let value = self.expr(depth + 1)?;
@@ -554,12 +585,12 @@ impl<'a> Parser<'a> {
                 },
             });
             match self.peek() {
-                Tok::Comma => self.bump(),
-                Tok::RParen => {}
-                other => {
+                Kind::Comma => self.bump(),
+                Kind::RParen => {}
+                _ => {
                     return self.err(format!(
                         "expected `,` or `)` in the argument list, found {}",
-                        Self::describe(other)
+                        self.describe(self.cur)
                     ));
                 }
             }
@@ -571,27 +602,28 @@ impl<'a> Parser<'a> {
             return self.err("expression nested too deeply");
         }
         match self.peek() {
-            Tok::Str => {
+            Kind::Str | Kind::StrEscaped => {
                 let s = self.string()?;
                 self.bump();
                 Ok(Expr::String(s))
             }
-            Tok::Word(w) if is_number(w) => {
+            Kind::Word if is_number(self.text(self.cur)) => {
+                let w = self.text(self.cur);
                 self.bump();
                 Ok(Expr::Number(Name::Borrowed(w)))
             }
-            Tok::Word(_) => {
+            Kind::Word => {
                 let name = self.path("a value")?;
-                if matches!(self.peek(), Tok::LParen) {
+                if matches!(self.peek(), Kind::LParen) {
                     let args = self.arguments(depth + 1)?;
                     Ok(Expr::Function { name, args })
                 } else {
                     Ok(Expr::Path(name))
                 }
             }
-            Tok::LBracket => {
+            Kind::LBracket => {
                 self.bump();
-                if matches!(self.peek(), Tok::RBracket) {
+                if matches!(self.peek(), Kind::RBracket) {
                     self.bump();
                     return Ok(Expr::Array(Vec::new()));
                 }
@@ -601,21 +633,24 @@ impl<'a> Parser<'a> {
                     let item = self.expr(depth + 1)?;
                     self.items.push(item);
                     match self.peek() {
-                        Tok::Comma => self.bump(),
-                        Tok::RBracket => {
+                        Kind::Comma => self.bump(),
+                        Kind::RBracket => {
                             self.bump();
                             return Ok(Expr::Array(take(&mut self.items, base)));
                         }
-                        other => {
+                        _ => {
                             return self.err(format!(
                                 "expected `,` or `]` in the list, found {}",
-                                Self::describe(other)
+                                self.describe(self.cur)
                             ));
                         }
                     }
                 }
             }
-            other => self.err(format!("expected a value, found {}", Self::describe(other))),
+            _ => self.err(format!(
+                "expected a value, found {}",
+                self.describe(self.cur)
+            )),
         }
     }
 
@@ -626,20 +661,22 @@ impl<'a> Parser<'a> {
         loop {
             let value_docs = self.trivia();
             match self.peek() {
-                Tok::RBrace => break,
-                Tok::Eof => return self.err(format!("enum `{name}` is not closed: expected `}}`")),
-                Tok::AtAt => {
+                Kind::RBrace => break,
+                Kind::Eof => {
+                    return self.err(format!("enum `{name}` is not closed: expected `}}`"));
+                }
+                Kind::AtAt => {
                     let at = self.span().start;
                     self.bump();
                     attributes.push(self.attribute_body(at)?);
                     self.end_of_line(false)?;
                 }
-                Tok::Word(_) => {
+                Kind::Word => {
                     let vstart = self.span().start;
                     let (vname, _) = self.ident("an enum value")?;
                     let vname = Name::Borrowed(vname);
                     let attrs_base = self.attrs.len();
-                    while matches!(self.peek(), Tok::At) {
+                    while matches!(self.peek(), Kind::At) {
                         let at = self.span().start;
                         self.bump();
                         let attribute = self.attribute_body(at)?;
@@ -655,10 +692,10 @@ impl<'a> Parser<'a> {
                         span: Span { start: vstart, end },
                     });
                 }
-                other => {
+                _ => {
                     return self.err(format!(
                         "expected an enum value, found {}",
-                        Self::describe(other)
+                        self.describe(self.cur)
                     ));
                 }
             }
@@ -680,16 +717,19 @@ impl<'a> Parser<'a> {
         loop {
             self.trivia();
             match self.peek() {
-                Tok::RBrace => break,
-                Tok::Eof => {
+                Kind::RBrace => break,
+                Kind::Eof => {
                     return self.err(format!("block `{name}` is not closed: expected `}}`"));
                 }
-                Tok::Word(_) => {
+                Kind::Word => {
                     let pstart = self.span().start;
                     let (pname, _) = self.ident("a property name")?;
                     let pname = Name::Borrowed(pname);
-                    self.expect(Tok::Eq, "`=` after the property name")?;
-                    if matches!(self.peek(), Tok::Newline | Tok::Comment { .. } | Tok::Eof) {
+                    self.expect(Kind::Eq, "`=` after the property name")?;
+                    if matches!(
+                        self.peek(),
+                        Kind::Newline | Kind::Comment | Kind::DocComment | Kind::Eof
+                    ) {
                         return self.err(format!("property `{pname}` has no value"));
                     }
                     let value = self.expr(0)?;
@@ -701,10 +741,10 @@ impl<'a> Parser<'a> {
                         span: Span { start: pstart, end },
                     });
                 }
-                other => {
+                _ => {
                     return self.err(format!(
                         "expected `key = value`, found {}",
-                        Self::describe(other)
+                        self.describe(self.cur)
                     ));
                 }
             }
