@@ -5,7 +5,7 @@
 
 use crate::ast::*;
 use crate::fasthash::FastMap;
-use crate::validate::{is_relation_field, listed_fields, relation_items, relation_name};
+use crate::validate::{arg, listed, relation_name, same_name, split_dot};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -118,26 +118,81 @@ pub struct EnumIr<'a> {
     pub values: Vec<(&'a str, &'a str)>,
 }
 
-/// Prisma's identifier length limit per provider, used when it generates constraint names.
-fn name_limit(provider: &str) -> usize {
-    match provider {
-        "mysql" => 64,
-        "sqlserver" => 128,
-        _ => 63,
+/// The datasource provider, told apart once per schema rather than by comparing the
+/// provider string for every column and constraint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Postgres,
+    Cockroach,
+    Mysql,
+    Sqlite,
+    SqlServer,
+    Other,
+}
+
+impl Dialect {
+    fn of(provider: &str) -> Dialect {
+        match provider {
+            "postgresql" | "postgres" => Dialect::Postgres,
+            "cockroachdb" => Dialect::Cockroach,
+            "mysql" => Dialect::Mysql,
+            "sqlite" => Dialect::Sqlite,
+            "sqlserver" => Dialect::SqlServer,
+            _ => Dialect::Other,
+        }
     }
+
+    /// PostgreSQL's types (CockroachDB speaks its dialect).
+    fn pg(self) -> bool {
+        matches!(self, Dialect::Postgres | Dialect::Cockroach)
+    }
+
+    /// Prisma's identifier length limit, used when it generates constraint names.
+    fn name_limit(self) -> usize {
+        match self {
+            Dialect::Mysql => 64,
+            Dialect::SqlServer => 128,
+            _ => 63,
+        }
+    }
+}
+
+/// The strings concatenated, allocated once at their total length (`format!` costs several
+/// times more for these short names).
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 /// Prisma's default constraint name: `{table}_{columns}` truncated to leave room for the
 /// suffix (`_idx`, `_key`, `_fkey`, `_pkey`).
 pub fn constraint_name(provider: &str, table: &str, columns: &[&str], suffix: &str) -> String {
-    let len = table.len() + columns.iter().map(|c| c.len() + 1).sum::<usize>();
+    constraint_name_of(
+        Dialect::of(provider),
+        table,
+        columns.iter().copied(),
+        suffix,
+    )
+}
+
+/// [`constraint_name`] of columns given by an iterator.
+fn constraint_name_of<'c>(
+    dialect: Dialect,
+    table: &str,
+    columns: impl Iterator<Item = &'c str> + Clone,
+    suffix: &str,
+) -> String {
+    let len = table.len() + columns.clone().map(|c| c.len() + 1).sum::<usize>();
     let mut base = String::with_capacity(len + suffix.len());
     base.push_str(table);
     for c in columns {
         base.push('_');
         base.push_str(c);
     }
-    let room = name_limit(provider).saturating_sub(suffix.len());
+    let room = dialect.name_limit().saturating_sub(suffix.len());
     if base.len() > room {
         let mut cut = room;
         while cut > 0 && !base.is_char_boundary(cut) {
@@ -153,7 +208,7 @@ fn map_arg<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a str> {
     attrs
         .iter()
         .find(|a| a.name == name)
-        .and_then(|a| a.arg("name", true))
+        .and_then(|a| arg(a, "name", true))
         .and_then(Expr::as_str)
 }
 
@@ -163,26 +218,78 @@ fn enum_value_db<'x>(v: &'x EnumValue<'_>) -> &'x str {
 }
 
 fn named_str<'a>(a: &'a Attribute, key: &str) -> Option<&'a str> {
-    a.arg(key, false).and_then(Expr::as_str)
+    arg(a, key, false).and_then(Expr::as_str)
 }
 
-impl<'a> ModelInfo<'a> {
-    fn column(&self, field: &str) -> Option<&'a str> {
-        self.columns
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, c)| *c)
-    }
+/// What a top-level name declares. One map answers every question lowering asks of a type
+/// name (relation? enum? composite? which table?) with a single lookup.
+#[derive(Clone, Copy)]
+enum Decl<'c, 'a> {
+    /// A `model`, lowered to a table.
+    Table(&'c ModelInfo<'a>),
+    /// A `view`: a relation target, but not a table here.
+    View,
+    /// A composite `type`.
+    Composite,
+    Enum(&'c EnumInfo<'a>),
+}
+
+/// How a field's type lowers.
+#[derive(Clone, Copy)]
+enum Kind<'c, 'a> {
+    /// A column of a scalar (or unknown) type, or `Unsupported`.
+    Scalar,
+    Enum(&'c EnumInfo<'a>),
+    Composite,
+    /// A relation field, with the table it points at (`None` for a view).
+    Relation(Option<&'c ModelInfo<'a>>),
+}
+
+struct EnumInfo<'a> {
+    e: &'a Enum<'a>,
+    db: Cow<'a, str>,
 }
 
 struct ModelInfo<'a> {
+    /// Position among the models lowered to tables, in schema order.
+    index: usize,
     model: &'a Model<'a>,
     table: Cow<'a, str>,
-    /// (Prisma field name, database column name), scalar fields only. A short list: a
-    /// linear scan is cheaper than hashing for the few dozen fields of a model.
-    columns: Vec<(&'a str, &'a str)>,
-    /// Per field: is it a relation field (asked for every field more than once).
-    relation: Vec<bool>,
+}
+
+struct Ctx<'a, 'c> {
+    dialect: Dialect,
+    ds_name: &'a str,
+    decls: &'c FastMap<&'a str, Decl<'c, 'a>>,
+}
+
+impl<'a, 'c> Ctx<'a, 'c> {
+    #[inline]
+    fn kind(&self, f: &Field) -> Kind<'c, 'a> {
+        match &f.ty {
+            // Scalars first: they are most fields, and need no lookup.
+            FieldType::Named(n) if crate::validate::is_scalar(n) => Kind::Scalar,
+            FieldType::Named(n) => match self.decls.get(n.as_ref()) {
+                Some(Decl::Table(info)) => Kind::Relation(Some(*info)),
+                Some(Decl::View) => Kind::Relation(None),
+                Some(Decl::Composite) => Kind::Composite,
+                Some(Decl::Enum(e)) => Kind::Enum(e),
+                None => Kind::Scalar,
+            },
+            FieldType::Unsupported(_) => Kind::Scalar,
+        }
+    }
+
+    /// The column of field `name` of `m`: its `@map`, else its name (also for a name that
+    /// is no scalar field).
+    fn column_of(&self, m: &'a Model<'a>, name: &'a str) -> &'a str {
+        m.fields
+            .iter()
+            .filter(|f| f.name == name)
+            .find(|f| !matches!(self.kind(f), Kind::Relation(_)))
+            .and_then(|f| map_arg(&f.attributes, "map"))
+            .unwrap_or(name)
+    }
 }
 
 /// Lowers a validated AST. Never fails: anything validation let through but the IR cannot
@@ -190,85 +297,109 @@ struct ModelInfo<'a> {
 pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
     let provider = schema.provider();
     let ds_name = schema.datasource().map_or("db", |d| d.name.as_ref());
-    let mut models: FastMap<&str, &Model> =
+    let mut infos = Vec::with_capacity(schema.blocks.len());
+    let mut enums = Vec::new();
+    for block in &schema.blocks {
+        match block {
+            Block::Model(m) if m.kind == ModelKind::Model => {
+                let table = qualify(
+                    map_arg(&m.attributes, "schema"),
+                    map_arg(&m.attributes, "map").unwrap_or(m.name.as_ref()),
+                );
+                infos.push(ModelInfo {
+                    index: infos.len(),
+                    model: m,
+                    table,
+                });
+            }
+            Block::Enum(e) => {
+                let db = map_arg(&e.attributes, "map").unwrap_or(e.name.as_ref());
+                let db = qualify(map_arg(&e.attributes, "schema"), db);
+                enums.push(EnumInfo { e, db });
+            }
+            _ => {}
+        }
+    }
+    let mut decls: FastMap<&str, Decl> =
         FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
-    models.extend(schema.models().map(|m| (m.name.as_ref(), m)));
-
-    let mut enums = BTreeMap::new();
-    let mut enum_db: FastMap<&str, Cow<'_, str>> = FastMap::default();
-    for e in schema.enums() {
-        let db_name = map_arg(&e.attributes, "map").unwrap_or(e.name.as_ref());
-        let db_name = qualify(map_arg(&e.attributes, "schema"), db_name);
-        enum_db.insert(e.name.as_ref(), db_name.clone());
-        enums.insert(
-            db_name.clone(),
-            EnumIr {
-                name: e.name.as_ref(),
-                db_name,
-                values: e
-                    .values
-                    .iter()
-                    .map(|v| (v.name.as_ref(), enum_value_db(v)))
-                    .collect(),
+    let (mut next_info, mut next_enum) = (infos.iter(), enums.iter());
+    for block in &schema.blocks {
+        let (name, decl) = match block {
+            Block::Model(m) => match m.kind {
+                ModelKind::Model => match next_info.next() {
+                    Some(info) => (m.name.as_ref(), Decl::Table(info)),
+                    None => continue,
+                },
+                ModelKind::View => (m.name.as_ref(), Decl::View),
+                ModelKind::Type => (m.name.as_ref(), Decl::Composite),
             },
-        );
-    }
-    let enum_values: FastMap<&str, &Enum> = schema.enums().map(|e| (e.name.as_ref(), e)).collect();
-
-    // Pass 1: table and column names, so relations can resolve the columns they point at.
-    let mut infos: FastMap<&str, ModelInfo> =
-        FastMap::with_capacity_and_hasher(models.len(), Default::default());
-    for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
-        let table = qualify(
-            map_arg(&m.attributes, "schema"),
-            map_arg(&m.attributes, "map").unwrap_or(m.name.as_ref()),
-        );
-        let relation: Vec<bool> = m
-            .fields
-            .iter()
-            .map(|f| is_relation_field(f, &models))
-            .collect();
-        let mut columns = Vec::with_capacity(m.fields.len());
-        columns.extend(
-            m.fields
-                .iter()
-                .zip(&relation)
-                .filter(|(_, r)| !**r)
-                .map(|(f, _)| {
-                    let col = map_arg(&f.attributes, "map").unwrap_or(f.name.as_ref());
-                    (f.name.as_ref(), col)
-                }),
-        );
-        infos.insert(
-            m.name.as_ref(),
-            ModelInfo {
-                model: m,
-                table,
-                columns,
-                relation,
+            Block::Enum(e) => match next_enum.next() {
+                Some(info) => (e.name.as_ref(), Decl::Enum(info)),
+                None => continue,
             },
-        );
-    }
-
-    let ctx = Ctx {
-        provider,
-        ds_name,
-        infos: &infos,
-        models: &models,
-        enum_db: &enum_db,
-        enum_values: &enum_values,
-    };
-    let mut tables = BTreeMap::new();
-    for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
-        let Some(info) = infos.get(m.name.as_ref()) else {
-            continue;
+            Block::Datasource(_) | Block::Generator(_) => continue,
         };
-        let t = lower_model(&ctx, info);
-        tables.insert(t.name.clone(), t);
+        decls.insert(name, decl);
     }
-    for t in implicit_join_tables(provider, schema, &infos, &models, &tables) {
-        tables.insert(t.name.clone(), t);
+
+    let dialect = Dialect::of(provider);
+    let ctx = Ctx {
+        dialect,
+        ds_name,
+        decls: &decls,
+    };
+    // Tables are lowered in name order, so the map is built from a sorted list in one go
+    // (`from_iter` finds a single run and builds the tree bottom-up) instead of by an insert
+    // per table, each searching the tree and moving its ~200-byte values around. Sorting
+    // (name prefix, position) pairs moves a few bytes per step, and the first 16 bytes of a
+    // name decide most comparisons without a call to `memcmp`.
+    let mut order: Vec<(u128, usize)> = infos
+        .iter()
+        .map(|info| (name_prefix(&info.table), info.index))
+        .collect();
+    let table_name = |i: usize| infos.get(i).map(|info| info.table.as_ref());
+    // Stable, so equal names keep schema order and the later one wins in `from_iter` (it
+    // keeps the last of equal keys), as with repeated inserts.
+    order.sort_by(|x, y| {
+        x.0.cmp(&y.0)
+            .then_with(|| table_name(x.1).cmp(&table_name(y.1)))
+    });
+    let mut scratch = Scratch::default();
+    let mut tables: Vec<(Cow<str>, Table)> = Vec::with_capacity(infos.len());
+    // Per model (by position): where its table went in `tables`, and the range of its list
+    // relation fields in `scratch.lists`.
+    let mut placed = vec![(0usize, 0usize..0usize); infos.len()];
+    for &(_, i) in &order {
+        if let (Some(info), Some(slot)) = (infos.get(i), placed.get_mut(i)) {
+            let lists = scratch.lists.len();
+            let t = lower_model(&ctx, info, &mut scratch);
+            *slot = (tables.len(), lists..scratch.lists.len());
+            tables.push((t.name.clone(), t));
+        }
     }
+    let joins = implicit_join_tables(dialect, &scratch.lists, &tables, &placed);
+    // Appended after the model tables: `from_iter`'s stable sort merges them in, and one
+    // named like a model's table replaces it, as an insert after it would.
+    tables.extend(joins.into_iter().map(|t| (t.name.clone(), t)));
+    let tables: BTreeMap<Cow<str>, Table> = tables.into_iter().collect();
+    let enums: BTreeMap<Cow<str>, EnumIr> = enums
+        .iter()
+        .map(|info| {
+            (
+                info.db.clone(),
+                EnumIr {
+                    name: info.e.name.as_ref(),
+                    db_name: info.db.clone(),
+                    values: info
+                        .e
+                        .values
+                        .iter()
+                        .map(|v| (v.name.as_ref(), enum_value_db(v)))
+                        .collect(),
+                },
+            )
+        })
+        .collect();
     Ir {
         provider,
         tables,
@@ -276,114 +407,267 @@ pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
     }
 }
 
+/// The first 16 bytes of `name`, zero-padded, as a big-endian number: names whose prefixes
+/// differ compare as their prefixes do (equal prefixes need the full comparison).
+fn name_prefix(name: &str) -> u128 {
+    let mut buf = [0u8; 16];
+    for (d, s) in buf.iter_mut().zip(name.bytes()) {
+        *d = s;
+    }
+    u128::from_be_bytes(buf)
+}
+
 fn qualify<'a>(schema: Option<&str>, name: &'a str) -> Cow<'a, str> {
     match schema {
-        Some(s) => Cow::Owned(format!("{s}.{name}")),
+        Some(s) => Cow::Owned(concat(&[s, ".", name])),
         None => Cow::Borrowed(name),
     }
 }
 
-struct Ctx<'a, 'c> {
-    provider: &'a str,
-    ds_name: &'a str,
-    infos: &'c FastMap<&'a str, ModelInfo<'a>>,
-    models: &'c FastMap<&'a str, &'a Model<'a>>,
-    enum_db: &'c FastMap<&'a str, Cow<'a, str>>,
-    enum_values: &'c FastMap<&'a str, &'a Enum<'a>>,
+/// Lists [`lower_model`] fills per model, kept for the whole schema so they are allocated
+/// once.
+#[derive(Default)]
+struct Scratch<'a, 'c> {
+    /// (Prisma field name, database column) of the model's scalar fields.
+    columns: Vec<(&'a str, &'a str)>,
+    /// The model's relation fields and the table each points at.
+    relations: Vec<(&'a Field<'a>, Option<&'c ModelInfo<'a>>)>,
+    /// The columns of the index being lowered.
+    cols: Vec<&'a str>,
+    /// Every list relation field between tables, model by model in the order they are
+    /// lowered: the candidates for implicit many-to-many join tables.
+    lists: Vec<(&'c ModelInfo<'a>, &'a Field<'a>, &'c ModelInfo<'a>)>,
 }
 
-fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
-    let provider = ctx.provider;
-    let models = ctx.models;
+/// The attributes of a scalar field that reach the database, found in one pass over them
+/// (the first of each name, as a lookup by name would find).
+#[derive(Default)]
+struct FieldAttrs<'x, 'a> {
+    map: Option<&'x Attribute<'a>>,
+    id: Option<&'x Attribute<'a>>,
+    unique: Option<&'x Attribute<'a>>,
+    default: Option<&'x Attribute<'a>>,
+    /// `@db.X`: the type name `X` and the attribute.
+    native: Option<(&'x str, &'x Attribute<'a>)>,
+}
+
+impl<'x, 'a> FieldAttrs<'x, 'a> {
+    fn of(f: &'x Field<'a>, ds_name: &str) -> Self {
+        let mut out = FieldAttrs::default();
+        for a in &f.attributes {
+            let slot = match a.name.as_ref() {
+                "map" => &mut out.map,
+                "id" => &mut out.id,
+                "unique" => &mut out.unique,
+                "default" => &mut out.default,
+                name => {
+                    if out.native.is_none()
+                        && let Some((prefix, t)) = split_dot(name)
+                        && (prefix == ds_name || prefix == "db")
+                    {
+                        out.native = Some((t, a));
+                    }
+                    continue;
+                }
+            };
+            if slot.is_none() {
+                *slot = Some(a);
+            }
+        }
+        out
+    }
+}
+
+/// The named arguments of a relation field's `@relation` that shape its foreign key, found in
+/// one pass over them (the first of each name, as a lookup by name would find).
+#[derive(Default)]
+struct RelationArgs<'x, 'a> {
+    fields: Option<&'x Expr<'a>>,
+    references: Option<&'x Expr<'a>>,
+    on_delete: Option<&'x Expr<'a>>,
+    on_update: Option<&'x Expr<'a>>,
+    map: Option<&'x Expr<'a>>,
+}
+
+impl<'x, 'a> RelationArgs<'x, 'a> {
+    fn of(f: &'x Field<'a>) -> Self {
+        let mut out = RelationArgs::default();
+        let Some(rel) = f.attributes.iter().find(|a| a.name == "relation") else {
+            return out;
+        };
+        for x in &rel.args {
+            let Some(name) = &x.name else {
+                continue;
+            };
+            let slot = match name.as_ref() {
+                "fields" => &mut out.fields,
+                "references" => &mut out.references,
+                "onDelete" => &mut out.on_delete,
+                "onUpdate" => &mut out.on_update,
+                "map" => &mut out.map,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(&x.value);
+            }
+        }
+        out
+    }
+}
+
+/// The paths of a list argument (`[a, b]`); nothing for any other value.
+fn paths<'x>(e: Option<&'x Expr<'_>>) -> impl Iterator<Item = &'x str> + Clone {
+    let items: &[Expr] = match e {
+        Some(Expr::Array(items)) => items,
+        _ => &[],
+    };
+    items.iter().filter_map(|e| match e {
+        Expr::Path(p) => Some(p.as_ref()),
+        _ => None,
+    })
+}
+
+fn lower_model<'a, 'c>(
+    ctx: &Ctx<'a, 'c>,
+    info: &'c ModelInfo<'a>,
+    s: &mut Scratch<'a, 'c>,
+) -> Table<'a> {
+    let dialect = ctx.dialect;
     let m = info.model;
     let table = info.table.clone();
-    let bare_table: &str = table.rsplit('.').next().unwrap_or(&table);
-    let col_of = |field: &'a str| -> &'a str { info.column(field).unwrap_or(field) };
+    // After the last `.`, if any (`schema.table`): a byte scan, cheaper than `rsplit`.
+    let bare_table: &str = match table.bytes().rposition(|b| b == b'.') {
+        Some(dot) => table.get(dot + 1..).unwrap_or(&table),
+        None => &table,
+    };
+    s.columns.clear();
+    s.relations.clear();
     let mut columns = Vec::with_capacity(m.fields.len());
-    let mut indexes = Vec::new();
     let mut primary_key = None;
-    for (f, _) in m.fields.iter().zip(&info.relation).filter(|(_, r)| !**r) {
-        let name = col_of(f.name.as_ref());
-        let list = f.arity == Arity::List;
-        let (type_name, type_key, base_db): (&str, TypeKey, Cow<str>) = match &f.ty {
-            FieldType::Unsupported(s) => {
+    let mut indexes = Vec::new();
+    let mut foreign_keys = Vec::new();
+    for f in &m.fields {
+        let kind = ctx.kind(f);
+        if let Kind::Relation(target) = kind {
+            s.relations.push((f, target));
+            // A join table needs both sides to be tables.
+            if f.arity == Arity::List
+                && let Some(target) = target
+            {
+                s.lists.push((info, f, target));
+            }
+            continue;
+        }
+        let attrs = FieldAttrs::of(f, ctx.ds_name);
+        let name = attrs
+            .map
+            .and_then(|a| arg(a, "name", true))
+            .and_then(Expr::as_str)
+            .unwrap_or(f.name.as_ref());
+        s.columns.push((f.name.as_ref(), name));
+        let mut enum_decl = None;
+        let (type_name, type_key, base_db): (&str, TypeKey, Cow<str>) = match (&f.ty, kind) {
+            (FieldType::Unsupported(s), _) => {
                 (s.as_ref(), TypeKey::Unsupported, Cow::Borrowed(s.as_ref()))
             }
-            // Scalars first: they are most fields, and need no lookup.
-            FieldType::Named(n) if crate::validate::is_scalar(n) => (
+            (FieldType::Named(n), Kind::Enum(e)) => {
+                enum_decl = Some(e.e);
+                (
+                    n.as_ref(),
+                    TypeKey::Enum(e.db.clone()),
+                    enum_db_type(dialect, &e.db, e.e),
+                )
+            }
+            // A composite type field: stored as a document / JSON value.
+            (FieldType::Named(n), Kind::Composite) => (
+                n.as_ref(),
+                TypeKey::Composite(n.as_ref()),
+                Cow::Borrowed("jsonb"),
+            ),
+            (FieldType::Named(n), _) => (
                 n.as_ref(),
                 TypeKey::Scalar(n.as_ref()),
-                db_type(provider, ctx.ds_name, n, f),
+                db_type(dialect, n, attrs.native),
             ),
-            FieldType::Named(n) => match ctx.enum_db.get(n.as_ref()) {
-                Some(db) => (
-                    n.as_ref(),
-                    TypeKey::Enum(db.clone()),
-                    enum_db_type(provider, db, n, ctx.enum_values),
-                ),
-                None if models.contains_key(n.as_ref()) => {
-                    // A composite type field: stored as a document / JSON value.
-                    (
-                        n.as_ref(),
-                        TypeKey::Composite(n.as_ref()),
-                        Cow::Borrowed("jsonb"),
-                    )
-                }
-                None => (
-                    n.as_ref(),
-                    TypeKey::Scalar(n.as_ref()),
-                    db_type(provider, ctx.ds_name, n, f),
-                ),
-            },
         };
-        let default = f
-            .attribute("default")
-            .and_then(|a| a.arg("value", true))
-            .and_then(|v| default_sql(v, f, ctx.enum_values));
+        let default = attrs
+            .default
+            .and_then(|a| arg(a, "value", true))
+            .and_then(|v| default_sql(v, enum_decl));
         columns.push(Column {
             field: f.name.as_ref(),
             name,
             arity: f.arity,
             type_name,
             type_key,
-            db_type: if list {
-                Cow::Owned(format!("{base_db}[]"))
+            db_type: if f.arity == Arity::List {
+                let mut t = String::with_capacity(base_db.len() + 2);
+                t.push_str(&base_db);
+                t.push_str("[]");
+                Cow::Owned(t)
             } else {
                 base_db
             },
             nullable: f.arity == Arity::Optional,
             default,
         });
-        if let Some(a) = f.attribute("id") {
+        if let Some(a) = attrs.id {
             primary_key = Some(PrimaryKey {
                 name: named_str(a, "map").map_or_else(
-                    || Cow::Owned(constraint_name(provider, bare_table, &[], "_pkey")),
+                    || {
+                        Cow::Owned(constraint_name_of(
+                            dialect,
+                            bare_table,
+                            [].into_iter(),
+                            "_pkey",
+                        ))
+                    },
                     Cow::Borrowed,
                 ),
                 columns: vec![name],
             });
         }
-        if let Some(a) = f.attribute("unique") {
+        if let Some(a) = attrs.unique {
             indexes.push(Index {
                 name: named_str(a, "map").map_or_else(
-                    || Cow::Owned(constraint_name(provider, bare_table, &[name], "_key")),
+                    || {
+                        Cow::Owned(constraint_name_of(
+                            dialect,
+                            bare_table,
+                            [name].into_iter(),
+                            "_key",
+                        ))
+                    },
                     Cow::Borrowed,
                 ),
-                columns: vec![with_sort(name, a.arg("sort", false))],
+                columns: vec![with_sort(name, arg(a, "sort", false))],
                 fields: vec![f.name.as_ref()],
                 unique: true,
                 kind: None,
             });
         }
     }
+    let scalar_columns = &s.columns;
+    let col_of = |field: &'a str| -> &'a str {
+        scalar_columns
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(field, |(_, c)| *c)
+    };
     for a in &m.attributes {
-        let fields = listed_fields(a);
-        let cols: Vec<&str> = fields.iter().map(|f| col_of(f)).collect();
         let (unique, suffix, kind) = match a.name.as_ref() {
             "id" => {
+                let cols: Vec<&str> = listed(a).map(col_of).collect();
                 primary_key = Some(PrimaryKey {
                     name: named_str(a, "map").map_or_else(
-                        || Cow::Owned(constraint_name(provider, bare_table, &[], "_pkey")),
+                        || {
+                            Cow::Owned(constraint_name_of(
+                                dialect,
+                                bare_table,
+                                [].into_iter(),
+                                "_pkey",
+                            ))
+                        },
                         Cow::Borrowed,
                     ),
                     columns: cols,
@@ -394,7 +678,7 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
             "index" => (
                 false,
                 "_idx",
-                a.arg("type", false).and_then(|e| match e {
+                arg(a, "type", false).and_then(|e| match e {
                     Expr::Path(p) if p != "BTree" => Some(p.as_ref()),
                     _ => None,
                 }),
@@ -402,55 +686,97 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
             "fulltext" => (false, "_idx", Some("fulltext")),
             _ => continue,
         };
+        // Field names, columns (with ` DESC`) and bare columns (for the default name) in one
+        // pass over the entries (`name` or `name(sort: Desc)`; other entries name no field).
+        let entries: &[Expr] = match arg(a, "fields", true) {
+            Some(Expr::Array(items)) => items,
+            _ => &[],
+        };
+        let mut fields = Vec::with_capacity(entries.len());
+        let mut columns = Vec::with_capacity(entries.len());
+        s.cols.clear();
+        for e in entries {
+            let field = match e {
+                Expr::Path(p) => p.as_ref(),
+                Expr::Function { name, .. } => name.as_ref(),
+                _ => continue,
+            };
+            let col = col_of(field);
+            // The sort order is read at the field's position among the listed fields, not
+            // among the entries (an entry naming no field shifts it), as it always was.
+            let sort = match entries.get(fields.len()) {
+                Some(Expr::Function { args, .. }) => args
+                    .iter()
+                    .find(|x| x.name.as_deref() == Some("sort"))
+                    .map(|x| &x.value),
+                _ => None,
+            };
+            fields.push(field);
+            columns.push(with_sort(col, sort));
+            s.cols.push(col);
+        }
+        let cols = &s.cols;
         indexes.push(Index {
             name: named_str(a, "map").map_or_else(
-                || Cow::Owned(constraint_name(provider, bare_table, &cols, suffix)),
+                || {
+                    Cow::Owned(constraint_name_of(
+                        dialect,
+                        bare_table,
+                        cols.iter().copied(),
+                        suffix,
+                    ))
+                },
                 Cow::Borrowed,
             ),
-            columns: sorted_columns(a, &cols),
+            columns,
             fields,
             unique,
             kind,
         });
     }
-    let mut foreign_keys = Vec::new();
-    for (f, _) in m.fields.iter().zip(&info.relation).filter(|(_, r)| **r) {
-        let fields = relation_items(f, "fields");
+    for &(f, target) in &s.relations {
+        let rel = RelationArgs::of(f);
+        let fields = paths(rel.fields);
         if fields.clone().next().is_none() {
             continue;
         }
-        let Some(target) = ctx.infos.get(f.type_name()) else {
+        let Some(target) = target else {
             continue;
         };
-        let references = relation_items(f, "references");
         let cols: Vec<&str> = fields.clone().map(col_of).collect();
-        let rel = f.attribute("relation");
         let optional = f.arity == Arity::Optional
             || fields.clone().any(|x| {
                 m.fields
                     .iter()
                     .any(|y| y.name == x && y.arity == Arity::Optional)
             });
-        let action = |key: &str, default: &'static str| -> &'a str {
-            rel.and_then(|a| a.arg(key, false))
-                .and_then(|e| match e {
-                    Expr::Path(p) => Some(p.as_ref()),
-                    _ => None,
-                })
-                .unwrap_or(default)
+        let action = |e: Option<&'a Expr>, default: &'static str| -> &'a str {
+            match e {
+                Some(Expr::Path(p)) => p.as_ref(),
+                _ => default,
+            }
         };
         foreign_keys.push(ForeignKey {
-            name: rel.and_then(|a| named_str(a, "map")).map_or_else(
-                || Cow::Owned(constraint_name(provider, bare_table, &cols, "_fkey")),
+            name: rel.map.and_then(Expr::as_str).map_or_else(
+                || {
+                    Cow::Owned(constraint_name_of(
+                        dialect,
+                        bare_table,
+                        cols.iter().copied(),
+                        "_fkey",
+                    ))
+                },
                 Cow::Borrowed,
             ),
             field: f.name.as_ref(),
             columns: cols,
             referenced_table: target.table.clone(),
-            referenced_columns: references.map(|r| target.column(r).unwrap_or(r)).collect(),
+            referenced_columns: paths(rel.references)
+                .map(|r| ctx.column_of(target.model, r))
+                .collect(),
             // Prisma's defaults: an optional relation nulls out, a required one restricts.
-            on_delete: action("onDelete", if optional { "SetNull" } else { "Restrict" }),
-            on_update: action("onUpdate", "Cascade"),
+            on_delete: action(rel.on_delete, if optional { "SetNull" } else { "Restrict" }),
+            on_update: action(rel.on_update, "Cascade"),
         });
     }
     Table {
@@ -465,43 +791,15 @@ fn lower_model<'a>(ctx: &Ctx<'a, '_>, info: &ModelInfo<'a>) -> Table<'a> {
 
 fn with_sort<'a>(col: &'a str, sort: Option<&Expr>) -> Cow<'a, str> {
     match sort {
-        Some(Expr::Path(p)) if p == "Desc" => Cow::Owned(format!("{col} DESC")),
+        Some(Expr::Path(p)) if p == "Desc" => Cow::Owned(concat(&[col, " DESC"])),
         _ => Cow::Borrowed(col),
     }
 }
 
-fn sorted_columns<'a>(a: &Attribute, cols: &[&'a str]) -> Vec<Cow<'a, str>> {
-    let entries: &[Expr] = match a.arg("fields", true) {
-        Some(Expr::Array(items)) => items,
-        _ => &[],
-    };
-    cols.iter()
-        .enumerate()
-        .map(|(i, c)| match entries.get(i) {
-            Some(Expr::Function { args, .. }) => {
-                let sort = args
-                    .iter()
-                    .find(|x| x.name.as_deref() == Some("sort"))
-                    .map(|x| &x.value);
-                with_sort(c, sort)
-            }
-            _ => Cow::Borrowed(*c),
-        })
-        .collect()
-}
-
-fn enum_db_type<'a>(
-    provider: &str,
-    db: &Cow<'a, str>,
-    prisma: &str,
-    enum_values: &FastMap<&str, &Enum>,
-) -> Cow<'a, str> {
-    if provider == "mysql" {
+fn enum_db_type<'a>(dialect: Dialect, db: &Cow<'a, str>, e: &Enum) -> Cow<'a, str> {
+    if dialect == Dialect::Mysql {
         // MySQL enums are inline column types, so the value list is part of the type.
-        let mut vals: Vec<&str> = enum_values
-            .get(prisma)
-            .map(|e| e.values.iter().map(enum_value_db).collect())
-            .unwrap_or_default();
+        let mut vals: Vec<&str> = e.values.iter().map(enum_value_db).collect();
         vals.sort_unstable();
         Cow::Owned(format!("enum({})", vals.join(",")))
     } else {
@@ -509,36 +807,21 @@ fn enum_db_type<'a>(
     }
 }
 
-/// The database type of a scalar field for the provider, honouring `@db.X(args)`.
-fn db_type(provider: &str, ds_name: &str, scalar: &str, f: &Field) -> Cow<'static, str> {
-    let native = f.attributes.iter().find_map(|a| {
-        a.name
-            .split_once('.')
-            .filter(|(p, _)| *p == ds_name || *p == "db")
-            .map(|(_, t)| (t, a))
-    });
+/// The database type of a scalar field for the provider, honouring `@db.X(args)` (`native`:
+/// the type name `X` and the attribute).
+fn db_type<'a>(
+    dialect: Dialect,
+    scalar: &'a str,
+    native: Option<(&str, &Attribute)>,
+) -> Cow<'a, str> {
     if let Some((t, a)) = native {
-        let mut args = String::new();
-        for (i, x) in a.args.iter().enumerate() {
-            if i > 0 {
-                args.push(',');
-            }
-            match &x.value {
-                Expr::Number(n) => args.push_str(n),
-                Expr::String(s) => args.push_str(s),
-                Expr::Path(p) => args.push_str(p),
-                other => args.push_str(&crate::printer::expr(other)),
-            }
-        }
-        return Cow::Owned(native_type(provider, t, !a.args.is_empty(), &args));
+        return native_type(dialect, t, &a.args);
     }
-    let pg = matches!(provider, "postgresql" | "postgres" | "cockroachdb");
-    // One comparison of the provider, then of the scalar name.
-    let s = if pg {
+    let s = if dialect.pg() {
         match scalar {
             "String" => "text",
             "Boolean" => "boolean",
-            "Int" if provider == "cockroachdb" => "int4",
+            "Int" if dialect == Dialect::Cockroach => "int4",
             "Int" => "integer",
             "BigInt" => "bigint",
             "Float" => "double precision",
@@ -546,90 +829,169 @@ fn db_type(provider: &str, ds_name: &str, scalar: &str, f: &Field) -> Cow<'stati
             "DateTime" => "timestamp(3)",
             "Json" => "jsonb",
             "Bytes" => "bytea",
-            other => return Cow::Owned(other.to_string()),
+            other => return Cow::Borrowed(other),
         }
     } else {
-        match (provider, scalar) {
-            ("mysql", "String") => "varchar(191)",
-            ("mysql", "Boolean") => "tinyint(1)",
-            ("mysql", "Int") => "int",
-            ("mysql", "BigInt") => "bigint",
-            ("mysql", "Float") => "double",
-            ("mysql", "Decimal") => "decimal(65,30)",
-            ("mysql", "DateTime") => "datetime(3)",
-            ("mysql", "Json") => "json",
-            ("mysql", "Bytes") => "longblob",
-            ("sqlite", "String") => "text",
-            ("sqlite", "Boolean") => "boolean",
-            ("sqlite", "Int") => "integer",
-            ("sqlite", "BigInt") => "bigint",
-            ("sqlite", "Float") => "real",
-            ("sqlite", "Decimal") => "decimal",
-            ("sqlite", "DateTime") => "datetime",
-            ("sqlite", "Json") => "jsonb",
-            ("sqlite", "Bytes") => "blob",
-            ("sqlserver", "String") => "nvarchar(1000)",
-            ("sqlserver", "Boolean") => "bit",
-            ("sqlserver", "Int") => "int",
-            ("sqlserver", "BigInt") => "bigint",
-            ("sqlserver", "Float") => "float(53)",
-            ("sqlserver", "Decimal") => "decimal(32,16)",
-            ("sqlserver", "DateTime") => "datetime2",
-            ("sqlserver", "Json") => "nvarchar(max)",
-            ("sqlserver", "Bytes") => "varbinary(max)",
-            (_, other) => return Cow::Owned(other.to_string()),
+        match (dialect, scalar) {
+            (Dialect::Mysql, "String") => "varchar(191)",
+            (Dialect::Mysql, "Boolean") => "tinyint(1)",
+            (Dialect::Mysql, "Int") => "int",
+            (Dialect::Mysql, "BigInt") => "bigint",
+            (Dialect::Mysql, "Float") => "double",
+            (Dialect::Mysql, "Decimal") => "decimal(65,30)",
+            (Dialect::Mysql, "DateTime") => "datetime(3)",
+            (Dialect::Mysql, "Json") => "json",
+            (Dialect::Mysql, "Bytes") => "longblob",
+            (Dialect::Sqlite, "String") => "text",
+            (Dialect::Sqlite, "Boolean") => "boolean",
+            (Dialect::Sqlite, "Int") => "integer",
+            (Dialect::Sqlite, "BigInt") => "bigint",
+            (Dialect::Sqlite, "Float") => "real",
+            (Dialect::Sqlite, "Decimal") => "decimal",
+            (Dialect::Sqlite, "DateTime") => "datetime",
+            (Dialect::Sqlite, "Json") => "jsonb",
+            (Dialect::Sqlite, "Bytes") => "blob",
+            (Dialect::SqlServer, "String") => "nvarchar(1000)",
+            (Dialect::SqlServer, "Boolean") => "bit",
+            (Dialect::SqlServer, "Int") => "int",
+            (Dialect::SqlServer, "BigInt") => "bigint",
+            (Dialect::SqlServer, "Float") => "float(53)",
+            (Dialect::SqlServer, "Decimal") => "decimal(32,16)",
+            (Dialect::SqlServer, "DateTime") => "datetime2",
+            (Dialect::SqlServer, "Json") => "nvarchar(max)",
+            (Dialect::SqlServer, "Bytes") => "varbinary(max)",
+            (_, other) => return Cow::Borrowed(other),
         }
     };
     Cow::Borrowed(s)
 }
 
+/// A lowercased native type name as a `'static` string, for the common ones: most native
+/// types carry no arguments, and their lowercased name is then the whole type.
+fn static_native(lower: &str) -> Option<&'static str> {
+    Some(match lower {
+        "text" => "text",
+        "varchar" => "varchar",
+        "char" => "char",
+        "uuid" => "uuid",
+        "date" => "date",
+        "json" => "json",
+        "jsonb" => "jsonb",
+        "xml" => "xml",
+        "inet" => "inet",
+        "citext" => "citext",
+        "money" => "money",
+        "oid" => "oid",
+        "bit" => "bit",
+        "varbit" => "varbit",
+        "real" => "real",
+        "bytea" => "bytea",
+        "smallint" => "smallint",
+        "bigint" => "bigint",
+        "integer" => "integer",
+        "boolean" => "boolean",
+        "decimal" => "decimal",
+        "numeric" => "numeric",
+        "int" => "int",
+        "tinyint" => "tinyint",
+        "mediumint" => "mediumint",
+        "double" => "double",
+        "float" => "float",
+        "datetime" => "datetime",
+        "datetime2" => "datetime2",
+        "timestamp" => "timestamp",
+        "time" => "time",
+        "nvarchar" => "nvarchar",
+        "nchar" => "nchar",
+        "ntext" => "ntext",
+        "blob" => "blob",
+        "longblob" => "longblob",
+        "longtext" => "longtext",
+        "mediumtext" => "mediumtext",
+        "tinytext" => "tinytext",
+        "binary" => "binary",
+        "varbinary" => "varbinary",
+        "year" => "year",
+        "objectid" => "objectid",
+        _ => return None,
+    })
+}
+
 /// `@db.X(args)` as the database spells it; aliases that name the same type collapse
-/// (on PostgreSQL `@db.Text` on a `String` is exactly `text`). `args` is the arguments
-/// joined with `,`; `has_args` tells an empty list from one empty argument.
-fn native_type(provider: &str, name: &str, has_args: bool, args: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    let pg = matches!(provider, "postgresql" | "postgres" | "cockroachdb");
-    let base = match lower.as_str() {
-        "doubleprecision" if pg => "double precision",
-        "integer" | "int4" if pg => "integer",
-        "int8" if pg => "bigint",
-        "int2" if pg => "smallint",
-        "bool" if pg => "boolean",
-        "string" if provider == "cockroachdb" => "text",
-        "timestamp" | "timestamptz" | "time" | "timetz" if pg && !has_args => {
-            return format!("{lower}(6)");
+/// (on PostgreSQL `@db.Text` on a `String` is exactly `text`).
+fn native_type(dialect: Dialect, name: &str, args: &[Argument]) -> Cow<'static, str> {
+    // Lowercased on the stack: native type names are short, and this runs for every field
+    // with a native type. Longer names take the general path.
+    let mut buf = [0u8; 32];
+    let lower: Cow<str> = match buf.get_mut(..name.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(name.as_bytes());
+            dst.make_ascii_lowercase();
+            match std::str::from_utf8(dst) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(name.to_ascii_lowercase()),
+            }
         }
-        "decimal" if pg && !has_args => return "decimal(65,30)".to_string(),
-        _ if !has_args => return lower,
-        _ => lower.as_str(),
+        None => Cow::Owned(name.to_ascii_lowercase()),
     };
-    if !has_args {
-        return base.to_string();
+    let pg = dialect.pg();
+    let alias = match lower.as_ref() {
+        "doubleprecision" if pg => Some("double precision"),
+        "integer" | "int4" if pg => Some("integer"),
+        "int8" if pg => Some("bigint"),
+        "int2" if pg => Some("smallint"),
+        "bool" if pg => Some("boolean"),
+        "string" if dialect == Dialect::Cockroach => Some("text"),
+        _ => None,
+    };
+    if args.is_empty() {
+        return match (alias, lower.as_ref()) {
+            (Some(a), _) => Cow::Borrowed(a),
+            (None, "timestamp") if pg => Cow::Borrowed("timestamp(6)"),
+            (None, "timestamptz") if pg => Cow::Borrowed("timestamptz(6)"),
+            (None, "time") if pg => Cow::Borrowed("time(6)"),
+            (None, "timetz") if pg => Cow::Borrowed("timetz(6)"),
+            (None, "decimal") if pg => Cow::Borrowed("decimal(65,30)"),
+            (None, other) => {
+                static_native(other).map_or_else(|| Cow::Owned(other.to_string()), Cow::Borrowed)
+            }
+        };
     }
-    let mut out = String::with_capacity(base.len() + args.len() + 2);
+    let base = alias.unwrap_or(&lower);
+    // The arguments joined with `,`, written straight into the result.
+    let mut out = String::with_capacity(base.len() + 2 + 8 * args.len());
     out.push_str(base);
     out.push('(');
-    out.push_str(args);
+    for (i, x) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match &x.value {
+            Expr::Number(n) => out.push_str(n),
+            Expr::String(s) => out.push_str(s),
+            Expr::Path(p) => out.push_str(p),
+            other => out.push_str(&crate::printer::expr(other)),
+        }
+    }
     out.push(')');
-    out
+    Cow::Owned(out)
 }
 
 /// The default as the database stores it; `None` for defaults Prisma computes in the client
-/// (`uuid()`, `cuid()`, `nanoid()`, `ulid()`), which never reach the database.
-fn default_sql<'a>(
-    v: &'a Expr,
-    f: &Field,
-    enum_values: &FastMap<&str, &'a Enum>,
-) -> Option<Cow<'a, str>> {
+/// (`uuid()`, `cuid()`, `nanoid()`, `ulid()`), which never reach the database. `enum_decl`
+/// is the field's enum, if its type is one.
+fn default_sql<'a>(v: &'a Expr, enum_decl: Option<&'a Enum>) -> Option<Cow<'a, str>> {
     let quote = |s: &str| {
         let mut q = String::with_capacity(s.len() + 2);
         q.push('\'');
-        for (i, part) in s.split('\'').enumerate() {
-            if i > 0 {
-                q.push_str("''");
-            }
-            q.push_str(part);
+        // Quotes doubled; a byte scan, as a quote is ASCII (and rare).
+        let mut rest = s;
+        while let Some(i) = rest.bytes().position(|b| b == b'\'') {
+            q.push_str(rest.get(..i).unwrap_or_default());
+            q.push_str("''");
+            rest = rest.get(i + 1..).unwrap_or_default();
         }
+        q.push_str(rest);
         q.push('\'');
         Cow::Owned(q)
     };
@@ -640,8 +1002,7 @@ fn default_sql<'a>(
             "true" | "false" => Some(Cow::Borrowed(p.as_ref())),
             value => {
                 // An enum value: the database sees its mapped name.
-                let db = enum_values
-                    .get(f.type_name())
+                let db = enum_decl
                     .and_then(|e| e.values.iter().find(|v| v.name == value))
                     .map_or(value, enum_value_db);
                 Some(quote(db))
@@ -650,7 +1011,7 @@ fn default_sql<'a>(
         Expr::Array(items) => {
             let parts: Vec<Cow<str>> = items
                 .iter()
-                .filter_map(|i| default_sql(i, f, enum_values))
+                .filter_map(|i| default_sql(i, enum_decl))
                 .collect();
             Some(Cow::Owned(format!("ARRAY[{}]", parts.join(", "))))
         }
@@ -663,7 +1024,7 @@ fn default_sql<'a>(
                     .and_then(|a| a.value.as_str())
                     .map_or(Cow::Borrowed("dbgenerated()"), Cow::Borrowed),
             ),
-            other => Some(Cow::Owned(format!("{other}()"))),
+            other => Some(Cow::Owned(concat(&[other, "()"]))),
         },
     }
 }
@@ -678,96 +1039,94 @@ fn normalize_number(n: &str) -> Cow<'_, str> {
 
 /// Implicit many-to-many relations (both sides lists, no `fields`) get a join table
 /// `_{relation}` with columns `A`/`B` pointing at the ids of the alphabetically ordered models.
+/// `lists` holds every list relation field between tables, as (model, field, target);
+/// `placed` tells, per model, where in `tables` its table is and which of `lists` are its.
 fn implicit_join_tables<'a>(
-    provider: &str,
-    schema: &'a Schema,
-    infos: &FastMap<&'a str, ModelInfo<'a>>,
-    models: &FastMap<&'a str, &'a Model>,
-    tables: &BTreeMap<Cow<'a, str>, Table<'a>>,
+    dialect: Dialect,
+    lists: &[(&ModelInfo<'a>, &'a Field<'a>, &ModelInfo<'a>)],
+    tables: &[(Cow<'a, str>, Table<'a>)],
+    placed: &[(usize, std::ops::Range<usize>)],
 ) -> Vec<Table<'a>> {
     let mut out: BTreeMap<String, Table<'a>> = BTreeMap::new();
-    for m in schema.models().filter(|m| m.kind == ModelKind::Model) {
-        for f in &m.fields {
-            if f.arity != Arity::List || !is_relation_field(f, models) {
-                continue;
-            }
-            let target = f.type_name();
-            let Some(tm) = models.get(target) else {
-                continue;
-            };
-            let rel = relation_name(f);
-            let back = tm.fields.iter().find(|o| {
-                o.type_name() == m.name
-                    && relation_name(o) == rel
-                    && !(tm.name == m.name && o.name == f.name)
-            });
-            if !back.is_some_and(|b| b.arity == Arity::List) {
-                continue;
-            }
-            let (a, b) = if m.name.as_ref() <= target {
-                (m.name.as_ref(), target)
-            } else {
-                (target, m.name.as_ref())
-            };
-            let name = format!(
-                "_{}",
-                rel.map_or_else(|| format!("{a}To{b}"), str::to_string)
-            );
-            if out.contains_key(&name) {
-                continue;
-            }
-            let id_of = |model: &str| -> Option<(&'a str, Column<'a>)> {
-                let info = infos.get(model)?;
-                let t = tables.get(&info.table)?;
-                let pk = *t.primary_key.as_ref()?.columns.first()?;
-                let c = t.columns.iter().find(|c| c.name == pk)?.clone();
-                Some((pk, c))
-            };
-            let (Some((a_pk, a_ty)), Some((b_pk, b_ty))) = (id_of(a), id_of(b)) else {
-                continue;
-            };
-            let table_of = |model: &str| {
-                infos
-                    .get(model)
-                    .map_or(Cow::Borrowed(""), |i| i.table.clone())
-            };
-            // Join columns take the referenced id's type, without its default or mapping.
-            let col = |n: &'static str, id: Column<'a>| Column {
-                field: n,
-                name: n,
-                arity: Arity::Required,
-                nullable: false,
-                default: None,
-                ..id
-            };
-            let fk = |c: &'static str, model: &str, pk: &'a str| ForeignKey {
-                name: Cow::Owned(constraint_name(provider, &name, &[c], "_fkey")),
-                field: c,
-                columns: vec![c],
-                referenced_table: table_of(model),
-                referenced_columns: vec![pk],
-                on_delete: "Cascade",
-                on_update: "Cascade",
-            };
-            let table = Table {
-                model: Cow::Owned(name.clone()),
-                name: Cow::Owned(name.clone()),
-                columns: vec![col("A", a_ty), col("B", b_ty)],
-                primary_key: Some(PrimaryKey {
-                    name: Cow::Owned(constraint_name(provider, &name, &["AB"], "_pkey")),
-                    columns: vec!["A", "B"],
-                }),
-                indexes: vec![Index {
-                    name: Cow::Owned(format!("{name}_B_index")),
-                    columns: vec![Cow::Borrowed("B")],
-                    fields: vec!["B"],
-                    unique: false,
-                    kind: None,
-                }],
-                foreign_keys: vec![fk("A", a, a_pk), fk("B", b, b_pk)],
-            };
-            out.insert(name, table);
+    // Models in schema order, each with its list fields in field order: the first of two
+    // join tables with the same name wins.
+    let in_order = placed
+        .iter()
+        .flat_map(|(_, range)| lists.get(range.clone()).unwrap_or_default());
+    for &(mi, f, ti) in in_order {
+        let (m, tm) = (mi.model, ti.model);
+        let target = f.type_name();
+        let rel = relation_name(f);
+        let back = tm.fields.iter().find(|o| {
+            same_name(o.type_name(), &m.name)
+                && relation_name(o) == rel
+                && !(tm.name == m.name && o.name == f.name)
+        });
+        if !back.is_some_and(|b| b.arity == Arity::List) {
+            continue;
         }
+        let ((a, a_info), (b, b_info)) = if m.name.as_ref() <= target {
+            ((m.name.as_ref(), mi), (target, ti))
+        } else {
+            ((target, ti), (m.name.as_ref(), mi))
+        };
+        let name = format!(
+            "_{}",
+            rel.map_or_else(|| format!("{a}To{b}"), str::to_string)
+        );
+        if out.contains_key(&name) {
+            continue;
+        }
+        let id_of = |info: &ModelInfo<'a>| -> Option<(&'a str, Column<'a>)> {
+            let (_, t) = tables.get(placed.get(info.index)?.0)?;
+            let pk = *t.primary_key.as_ref()?.columns.first()?;
+            let c = t.columns.iter().find(|c| c.name == pk)?.clone();
+            Some((pk, c))
+        };
+        let (Some((a_pk, a_ty)), Some((b_pk, b_ty))) = (id_of(a_info), id_of(b_info)) else {
+            continue;
+        };
+        // Join columns take the referenced id's type, without its default or mapping.
+        let col = |n: &'static str, id: Column<'a>| Column {
+            field: n,
+            name: n,
+            arity: Arity::Required,
+            nullable: false,
+            default: None,
+            ..id
+        };
+        let fk = |c: &'static str, info: &ModelInfo<'a>, pk: &'a str| ForeignKey {
+            name: Cow::Owned(constraint_name_of(dialect, &name, [c].into_iter(), "_fkey")),
+            field: c,
+            columns: vec![c],
+            referenced_table: info.table.clone(),
+            referenced_columns: vec![pk],
+            on_delete: "Cascade",
+            on_update: "Cascade",
+        };
+        let table = Table {
+            model: Cow::Owned(name.clone()),
+            name: Cow::Owned(name.clone()),
+            columns: vec![col("A", a_ty), col("B", b_ty)],
+            primary_key: Some(PrimaryKey {
+                name: Cow::Owned(constraint_name_of(
+                    dialect,
+                    &name,
+                    ["AB"].into_iter(),
+                    "_pkey",
+                )),
+                columns: vec!["A", "B"],
+            }),
+            indexes: vec![Index {
+                name: Cow::Owned(concat(&[&name, "_B_index"])),
+                columns: vec![Cow::Borrowed("B")],
+                fields: vec!["B"],
+                unique: false,
+                kind: None,
+            }],
+            foreign_keys: vec![fk("A", a_info, a_pk), fk("B", b_info, b_pk)],
+        };
+        out.insert(name, table);
     }
     out.into_values().collect()
 }

@@ -7,33 +7,114 @@ use crate::error::SchemaError;
 use crate::fasthash::{FastMap, FastSet};
 use crate::lexer::Span;
 
-const FIELD_ATTRS: &[&str] = &[
-    "id",
-    "unique",
-    "default",
-    "relation",
-    "map",
-    "updatedAt",
-    "ignore",
-    "shardKey",
-];
-const MODEL_ATTRS: &[&str] = &[
-    "id", "unique", "index", "map", "ignore", "schema", "fulltext", "shardKey",
-];
-const ENUM_ATTRS: &[&str] = &["map", "schema"];
+/// A field attribute, classified once by name: each field's attributes are scanned once,
+/// and what later checks need (its `@id`, `@map`, `@relation`, …) is kept from that scan
+/// instead of being looked up by name again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FieldAttr {
+    Id,
+    Unique,
+    Default,
+    Relation,
+    Map,
+    UpdatedAt,
+    Ignore,
+    ShardKey,
+    /// `@db.X` (or `@{datasource}.X`): a native type; at most one per field, whatever X.
+    Native,
+    Unknown,
+}
+
+impl FieldAttr {
+    fn of(name: &str, ds_name: &str) -> FieldAttr {
+        match name {
+            "id" => FieldAttr::Id,
+            "unique" => FieldAttr::Unique,
+            "default" => FieldAttr::Default,
+            "relation" => FieldAttr::Relation,
+            "map" => FieldAttr::Map,
+            "updatedAt" => FieldAttr::UpdatedAt,
+            "ignore" => FieldAttr::Ignore,
+            "shardKey" => FieldAttr::ShardKey,
+            _ if is_native(name, ds_name) => FieldAttr::Native,
+            _ => FieldAttr::Unknown,
+        }
+    }
+
+    /// A bit per kind, to tell a repeated attribute without a list of those seen.
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+/// `@db.X` or `@{datasource}.X`.
+fn is_native(name: &str, ds_name: &str) -> bool {
+    split_dot(name).is_some_and(|(prefix, _)| prefix == ds_name || prefix == "db")
+}
+
+/// `name.split_once('.')` as a plain byte scan: attribute names are short, and the general
+/// character searcher cost several times more per name.
+pub(crate) fn split_dot(name: &str) -> Option<(&str, &str)> {
+    let dot = name.bytes().position(|b| b == b'.')?;
+    Some((name.get(..dot)?, name.get(dot + 1..)?))
+}
+
+fn is_model_attr(name: &str) -> bool {
+    matches!(
+        name,
+        "id" | "unique" | "index" | "map" | "ignore" | "schema" | "fulltext" | "shardKey"
+    )
+}
+
+/// What a top-level name declares. One lookup answers both "is this type known" and "is a
+/// field of this type a relation", with the model behind it.
+#[derive(Clone, Copy)]
+struct Top<'s> {
+    /// `model`, `view`, `type` or `enum`, for messages.
+    kind: &'static str,
+    model: Option<&'s Model<'s>>,
+}
+
+/// How a field's type resolves.
+#[derive(Clone, Copy)]
+enum Resolved<'s> {
+    /// A scalar, enum, composite type or `Unsupported`: a column.
+    Column,
+    /// A model or view: a relation field.
+    Relation(&'s Model<'s>),
+    /// A name nothing declares.
+    Unknown,
+}
+
+fn resolve<'s>(f: &Field, top: &FastMap<&str, Top<'s>>) -> Resolved<'s> {
+    match &f.ty {
+        // Most fields are scalars: answered without hashing the type name.
+        FieldType::Named(n) if is_scalar(n) => Resolved::Column,
+        FieldType::Named(n) => match top.get(n.as_ref()) {
+            Some(Top { model: Some(m), .. }) if m.kind != ModelKind::Type => Resolved::Relation(m),
+            Some(_) => Resolved::Column,
+            None => Resolved::Unknown,
+        },
+        FieldType::Unsupported(_) => Resolved::Column,
+    }
+}
+
+fn is_relation(f: &Field, top: &FastMap<&str, Top>) -> bool {
+    matches!(resolve(f, top), Resolved::Relation(_))
+}
 
 pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
 
     // Top-level names share one namespace (a model and an enum cannot both be `Role`).
-    let mut top: FastMap<&str, &str> =
+    let mut top: FastMap<&str, Top> =
         FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
     let mut datasources = 0usize;
     let mut generators: FastSet<&str> = FastSet::default();
     for block in &schema.blocks {
-        let (kind, name, span) = match block {
-            Block::Model(m) => (m.kind.keyword(), m.name.as_ref(), m.name_span),
-            Block::Enum(e) => ("enum", e.name.as_ref(), e.name_span),
+        let (kind, name, span, model) = match block {
+            Block::Model(m) => (m.kind.keyword(), m.name.as_ref(), m.name_span, Some(m)),
+            Block::Enum(e) => ("enum", e.name.as_ref(), e.name_span, None),
             Block::Datasource(d) => {
                 datasources += 1;
                 if datasources > 1 {
@@ -64,34 +145,33 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
                 format!("The {kind} name `{name}` is invalid. It is a reserved type name."),
             );
         }
-        if let Some(prev) = top.insert(name, kind) {
+        if let Some(prev) = top.insert(name, Top { kind, model }) {
             return err(
                 span,
                 format!(
-                    "The {kind} \"{name}\" cannot be defined because a {prev} with that name already exists."
+                    "The {kind} \"{name}\" cannot be defined because a {} with that name already exists.",
+                    prev.kind
                 ),
             );
         }
     }
     let ds_name = schema.datasource().map_or("db", |d| d.name.as_ref());
-    let mut models: FastMap<&str, &Model> =
-        FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
-    models.extend(schema.models().map(|m| (m.name.as_ref(), m)));
 
-    let mut enum_db_names: Vec<(Option<&str>, &str)> = Vec::new();
+    let mut enum_db_names: FastSet<(Option<&str>, &str)> = FastSet::default();
+    let mut seen = FastSet::default();
     for e in schema.enums() {
         let attr_str = |name: &str| {
             e.attributes
                 .iter()
                 .find(|a| a.name == name)
-                .and_then(|a| a.arg("name", true))
+                .and_then(|a| arg(a, "name", true))
                 .and_then(Expr::as_str)
         };
         let db = (
             attr_str("schema"),
             attr_str("map").unwrap_or(e.name.as_ref()),
         );
-        if enum_db_names.contains(&db) {
+        if !enum_db_names.insert(db) {
             return err(
                 e.name_span,
                 format!(
@@ -100,7 +180,6 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
                 ),
             );
         }
-        enum_db_names.push(db);
         if e.values.is_empty() {
             return err(
                 e.name_span,
@@ -110,7 +189,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
                 ),
             );
         }
-        let mut seen = FastSet::default();
+        seen.clear();
         for v in &e.values {
             if !seen.insert(v.name.as_ref()) {
                 return err(
@@ -129,7 +208,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
             }
         }
         for a in &e.attributes {
-            if !ENUM_ATTRS.contains(&a.name.as_ref()) {
+            if !matches!(a.name.as_ref(), "map" | "schema") {
                 return err(a.span, format!("Attribute not known: \"@@{}\".", a.name));
             }
             expect_string_arg(src, a)?;
@@ -140,17 +219,12 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
     let mut tables: FastMap<std::borrow::Cow<str>, &str> =
         FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
     for m in schema.models() {
-        check_model(src, m, &top, &models, ds_name, &mut scratch)?;
+        let names = check_model(src, m, &top, ds_name, &mut scratch)?;
         if m.kind == ModelKind::Type {
             continue;
         }
-        let attr_str = |name: &str| {
-            m.attribute(name)
-                .and_then(|a| a.arg("name", true))
-                .and_then(Expr::as_str)
-        };
-        let table = attr_str("map").unwrap_or(m.name.as_ref());
-        let key = match attr_str("schema") {
+        let table = attr_str(names.map).unwrap_or(m.name.as_ref());
+        let key = match attr_str(names.schema) {
             Some(s) => std::borrow::Cow::Owned(format!("{s}.{table}")),
             None => std::borrow::Cow::Borrowed(table),
         };
@@ -168,11 +242,43 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
     Ok(())
 }
 
+/// The string argument of an attribute such as `@@map("name")`.
+fn attr_str<'a>(a: Option<&'a Attribute<'_>>) -> Option<&'a str> {
+    a.and_then(|a| arg(a, "name", true)).and_then(Expr::as_str)
+}
+
+/// Bytes a block or field name may contain: ASCII letters, digits and `_`.
+const NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    t
+};
+
+/// One bit (of 64) from a name's length and first and last bytes. Names whose bits differ
+/// differ, so the scans for a repeated field or column name only run when the bit of the
+/// name was already set: for a model's few dozen names that is rarely, where a scan per
+/// name compared each against all those before it.
+fn name_bit(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let first = b.first().map_or(0, |&c| u32::from(c));
+    let last = b.last().map_or(0, |&c| u32::from(c));
+    // Truncating the length is fine: this is a filter, equal names always get equal bits.
+    let key = (b.len() as u32) ^ (first << 8) ^ (last << 16);
+    1 << (key.wrapping_mul(0x9E37_79B1) >> 26)
+}
+
 /// Prisma identifiers may lexically start with a digit or contain `-`; names of blocks and
 /// fields may not.
 fn check_name(src: &str, name: &str, span: Span, kind: &str) -> Result<(), SchemaError> {
+    // Every field and block name passes through here: a table lookup per byte is about half
+    // the instructions of the three range tests.
     let ok = name.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-        && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
+        && name.bytes().all(|c| NAME_BYTE[usize::from(c)]);
     if ok {
         Ok(())
     } else {
@@ -187,7 +293,7 @@ fn check_name(src: &str, name: &str, span: Span, kind: &str) -> Result<(), Schem
 }
 
 fn expect_string_arg(src: &str, a: &Attribute) -> Result<(), SchemaError> {
-    match a.arg("name", true) {
+    match arg(a, "name", true) {
         Some(Expr::String(s)) if s.is_empty() => Err(SchemaError::at(
             src,
             a.span.start,
@@ -209,8 +315,8 @@ pub fn listed_fields<'x>(a: &'x Attribute<'_>) -> Vec<&'x str> {
 }
 
 /// [`listed_fields`] without collecting them.
-fn listed<'x>(a: &'x Attribute<'_>) -> impl Iterator<Item = &'x str> + Clone {
-    let items: &[Expr] = match a.arg("fields", true) {
+pub(crate) fn listed<'x>(a: &'x Attribute<'_>) -> impl Iterator<Item = &'x str> + Clone {
+    let items: &[Expr] = match arg(a, "fields", true) {
         Some(Expr::Array(items)) => items,
         _ => &[],
     };
@@ -221,7 +327,29 @@ fn listed<'x>(a: &'x Attribute<'_>) -> impl Iterator<Item = &'x str> + Clone {
     })
 }
 
+/// [`Attribute::arg`] in one pass over the arguments (that scans them again to fall back to
+/// the positional one), and inlined: validation and lowering ask it of nearly every
+/// attribute.
+#[inline]
+pub(crate) fn arg<'x, 'a>(
+    a: &'x Attribute<'a>,
+    name: &str,
+    positional: bool,
+) -> Option<&'x Expr<'a>> {
+    let mut first_positional = None;
+    for x in &a.args {
+        match &x.name {
+            Some(n) if n == name => return Some(&x.value),
+            Some(_) => {}
+            None if positional && first_positional.is_none() => first_positional = Some(&x.value),
+            None => {}
+        }
+    }
+    first_positional
+}
+
 /// True for the built-in scalar type names.
+#[inline]
 pub fn is_scalar(name: &str) -> bool {
     matches!(
         name,
@@ -248,36 +376,48 @@ pub fn is_relation_field(f: &Field, models: &FastMap<&str, &Model>) -> bool {
     matches!(&f.ty, FieldType::Named(n) if models.get(n.as_ref()).is_some_and(|m| m.kind != ModelKind::Type))
 }
 
-/// Lists [`check_model`] fills and empties per model and field, kept for the whole schema
-/// so they are allocated once.
+/// Lists [`check_model`] fills and empties per model, kept for the whole schema so they are
+/// allocated once.
 #[derive(Default)]
 struct Scratch<'s> {
-    attrs: Vec<&'s str>,
-    columns: Vec<(&'s str, &'s str)>,
-    /// Per field of the current model: is it a relation field (asked several times each).
-    relation: Vec<bool>,
+    /// Per field of the current model: how its type resolves (asked again by relation
+    /// checks for other fields of the model).
+    resolved: Vec<Resolved<'s>>,
+    /// Scalar fields of the current model with their database column, in field order.
+    columns: Vec<(&'s str, &'s Field<'s>)>,
+}
+
+/// A model's `@@map` and `@@schema` (the first of each), found while checking it.
+struct ModelNames<'s> {
+    map: Option<&'s Attribute<'s>>,
+    schema: Option<&'s Attribute<'s>>,
 }
 
 fn check_model<'s>(
     src: &str,
-    m: &'s Model,
-    top: &FastMap<&str, &str>,
-    models: &FastMap<&str, &Model>,
+    m: &'s Model<'s>,
+    top: &FastMap<&str, Top<'s>>,
     ds_name: &str,
     scratch: &mut Scratch<'s>,
-) -> Result<(), SchemaError> {
+) -> Result<ModelNames<'s>, SchemaError> {
     let err = |span: Span, msg: String| Err(SchemaError::at(src, span.start, msg));
     let kind = m.kind.keyword();
     let mut ids = 0usize;
-    let relation = &mut scratch.relation;
-    relation.clear();
-    relation.extend(m.fields.iter().map(|f| is_relation_field(f, models)));
-    let relation = &scratch.relation;
-    for (i, f) in m.fields.iter().enumerate() {
+    let resolved = &mut scratch.resolved;
+    resolved.clear();
+    resolved.extend(m.fields.iter().map(|f| resolve(f, top)));
+    let resolved = &scratch.resolved;
+    let columns = &mut scratch.columns;
+    columns.clear();
+    let mut has_criterion = false;
+    let mut seen_names = 0u64;
+    for (i, (f, &res)) in m.fields.iter().zip(resolved).enumerate() {
         check_name(src, &f.name, f.span, "field")?;
-        // Models have tens of fields: a scan of the names seen so far beats hashing each one.
+        // Models have tens of fields: a scan of the names seen so far beats hashing each one,
+        // and is only needed when the name's bit was seen before.
+        let bit = name_bit(&f.name);
         let earlier = m.fields.get(..i).unwrap_or_default();
-        if earlier.iter().any(|e| e.name == f.name) {
+        if seen_names & bit != 0 && earlier.iter().any(|e| e.name == f.name) {
             return err(
                 f.span,
                 format!(
@@ -286,10 +426,8 @@ fn check_model<'s>(
                 ),
             );
         }
-        if let FieldType::Named(t) = &f.ty
-            && !is_scalar(t)
-            && !top.contains_key(t.as_ref())
-        {
+        seen_names |= bit;
+        if let (Resolved::Unknown, FieldType::Named(t)) = (res, &f.ty) {
             return err(
                 f.type_span,
                 format!(
@@ -297,38 +435,39 @@ fn check_model<'s>(
                 ),
             );
         }
-        // Attribute lists are a handful long: a scan beats allocating a set per field.
-        let seen_attrs = &mut scratch.attrs;
-        seen_attrs.clear();
+        // One pass over the attributes: each is classified once, repeats are caught by a
+        // bit per kind, and the ones the checks below need are kept.
+        let mut seen_attrs = 0u16;
+        let (mut id, mut unique, mut map, mut updated_at, mut relation) =
+            (false, false, None, None, None);
         for a in &f.attributes {
-            let native = a
-                .name
-                .split_once('.')
-                .is_some_and(|(prefix, _)| prefix == ds_name || prefix == "db");
-            if !native && !FIELD_ATTRS.contains(&a.name.as_ref()) {
+            let attr = FieldAttr::of(&a.name, ds_name);
+            if attr == FieldAttr::Unknown {
                 return err(a.span, format!("Attribute not known: \"@{}\".", a.name));
             }
-            let key = if native {
-                "native type"
-            } else {
-                a.name.as_ref()
-            };
-            if seen_attrs.contains(&key) {
+            if seen_attrs & attr.bit() != 0 {
                 return err(
                     a.span,
                     format!("Attribute \"@{}\" can only be defined once.", a.name),
                 );
             }
-            seen_attrs.push(key);
-            if a.name == "map" {
-                expect_string_arg(src, a)?;
-            }
-            if a.name == "default" && a.arg("value", true).is_none() {
-                return err(a.span, "Attribute \"@default\" expects a value.".into());
+            seen_attrs |= attr.bit();
+            match attr {
+                FieldAttr::Map => {
+                    expect_string_arg(src, a)?;
+                    map = Some(a);
+                }
+                FieldAttr::Default if arg(a, "value", true).is_none() => {
+                    return err(a.span, "Attribute \"@default\" expects a value.".into());
+                }
+                FieldAttr::Id => id = true,
+                FieldAttr::Unique => unique = true,
+                FieldAttr::UpdatedAt => updated_at = Some(a),
+                FieldAttr::Relation => relation = Some(a),
+                _ => {}
             }
         }
-        let is_id = f.attribute("id").is_some();
-        if is_id && f.arity != Arity::Required {
+        if id && f.arity != Arity::Required {
             return err(
                 f.span,
                 format!(
@@ -337,7 +476,7 @@ fn check_model<'s>(
                 ),
             );
         }
-        if let Some(a) = f.attribute("updatedAt")
+        if let Some(a) = updated_at
             && f.type_name() != "DateTime"
         {
             return err(
@@ -345,7 +484,7 @@ fn check_model<'s>(
                 "Fields that are marked with @updatedAt must be of type DateTime.".into(),
             );
         }
-        if is_id {
+        if id {
             ids += 1;
             if ids > 1 {
                 return err(
@@ -355,43 +494,46 @@ fn check_model<'s>(
                 );
             }
         }
-        if relation.get(i).copied().unwrap_or(false) {
-            check_relation(src, m, f, models)?;
+        if let Resolved::Relation(target) = res {
+            check_relation(src, m, f, relation, target, resolved, top)?;
+        } else {
+            let db = map
+                .and_then(|a| arg(a, "name", true))
+                .and_then(Expr::as_str)
+                .unwrap_or(f.name.as_ref());
+            columns.push((db, f));
+            has_criterion |= unique && f.arity == Arity::Required;
         }
     }
+    has_criterion |= ids > 0;
 
     // Two fields may not end up as the same database column.
-    let columns = &mut scratch.columns;
-    columns.clear();
-    let scalars = || {
-        m.fields
-            .iter()
-            .zip(relation)
-            .filter(|(_, r)| !**r)
-            .map(|(f, _)| f)
-    };
-    for f in scalars() {
-        let db = f
-            .attribute("map")
-            .and_then(|a| a.arg("name", true))
-            .and_then(Expr::as_str)
-            .unwrap_or(f.name.as_ref());
-        if let Some(&(_, other)) = columns.iter().find(|(c, _)| *c == db) {
+    let columns = &scratch.columns;
+    let mut seen_columns = 0u64;
+    for (i, &(db, f)) in columns.iter().enumerate() {
+        let bit = name_bit(db);
+        let earlier = columns.get(..i).unwrap_or_default();
+        if seen_columns & bit != 0
+            && let Some(&(_, other)) = earlier.iter().find(|(c, _)| *c == db)
+        {
             return err(
                 f.span,
                 format!(
-                    "Field \"{}\" and field \"{other}\" of {kind} \"{}\" both map to the database column \"{db}\".",
-                    f.name, m.name
+                    "Field \"{}\" and field \"{}\" of {kind} \"{}\" both map to the database column \"{db}\".",
+                    f.name, other.name, m.name
                 ),
             );
         }
-        columns.push((db, f.name.as_ref()));
+        seen_columns |= bit;
     }
-    let scalar_field = |name: &str| scalars().find(|f| f.name == name);
-    let mut has_criterion =
-        ids > 0 || scalars().any(|f| f.attribute("unique").is_some() && f.arity == Arity::Required);
+    let scalar_field = |name: &str| columns.iter().map(|(_, f)| *f).find(|f| f.name == name);
+    let mut names = ModelNames {
+        map: None,
+        schema: None,
+    };
+    let mut ignored = false;
     for a in &m.attributes {
-        if !MODEL_ATTRS.contains(&a.name.as_ref()) {
+        if !is_model_attr(&a.name) {
             return err(a.span, format!("Attribute not known: \"@@{}\".", a.name));
         }
         match a.name.as_ref() {
@@ -406,11 +548,11 @@ fn check_model<'s>(
                         ),
                     );
                 }
-                let unknown: Vec<&str> = fields
-                    .clone()
-                    .filter(|f| scalar_field(f).is_none())
-                    .collect();
-                if !unknown.is_empty() {
+                if fields.clone().any(|f| scalar_field(f).is_none()) {
+                    let unknown: Vec<&str> = fields
+                        .clone()
+                        .filter(|f| scalar_field(f).is_none())
+                        .collect();
                     return err(
                         a.span,
                         format!(
@@ -435,11 +577,18 @@ fn check_model<'s>(
                     has_criterion = true;
                 }
             }
-            "map" | "schema" => expect_string_arg(src, a)?,
+            "map" => {
+                expect_string_arg(src, a)?;
+                names.map = names.map.or(Some(a));
+            }
+            "schema" => {
+                expect_string_arg(src, a)?;
+                names.schema = names.schema.or(Some(a));
+            }
+            "ignore" => ignored = true,
             _ => {}
         }
     }
-    let ignored = m.attribute("ignore").is_some();
     if m.kind == ModelKind::Model && !has_criterion && !ignored {
         return err(
             m.name_span,
@@ -449,13 +598,22 @@ fn check_model<'s>(
             ),
         );
     }
-    Ok(())
+    Ok(names)
+}
+
+/// `a == b`, rejecting on the last byte before comparing all: the opposite-field searches
+/// compare a model's name with the type of every field of another model, and model names of
+/// one length often share all but their last bytes (`Order1`, `Order2`), which made most of
+/// those comparisons a call to `memcmp`.
+#[inline]
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
 }
 
 /// The name a relation field belongs to: `@relation("name")` or `@relation(name: "name")`.
 pub fn relation_name<'x>(f: &'x Field<'_>) -> Option<&'x str> {
     f.attribute("relation")
-        .and_then(|a| a.arg("name", true))
+        .and_then(|a| arg(a, "name", true))
         .and_then(Expr::as_str)
 }
 
@@ -465,7 +623,7 @@ pub fn relation_list<'a>(f: &'a Field, key: &str) -> Vec<&'a str> {
 
 /// [`relation_list`] without collecting it.
 pub(crate) fn relation_items<'a>(f: &'a Field, key: &str) -> impl Iterator<Item = &'a str> + Clone {
-    let items: &[Expr] = match f.attribute("relation").and_then(|a| a.arg(key, false)) {
+    let items: &[Expr] = match f.attribute("relation").and_then(|a| arg(a, key, false)) {
         Some(Expr::Array(items)) => items,
         _ => &[],
     };
@@ -475,11 +633,31 @@ pub(crate) fn relation_items<'a>(f: &'a Field, key: &str) -> impl Iterator<Item 
     })
 }
 
+/// `fields: [..]` or `references: [..]` of a `@relation` attribute.
+pub(crate) fn relation_args<'a>(
+    rel: Option<&'a Attribute<'_>>,
+    key: &str,
+) -> impl Iterator<Item = &'a str> + Clone {
+    let items: &[Expr] = match rel.and_then(|a| arg(a, key, false)) {
+        Some(Expr::Array(items)) => items,
+        _ => &[],
+    };
+    items.iter().filter_map(|e| match e {
+        Expr::Path(p) => Some(p.as_ref()),
+        _ => None,
+    })
+}
+
+/// Checks relation field `f` of `m` (its `@relation` attribute is `rel`) pointing at
+/// `target`; `resolved` tells, per field of `m`, how its type resolves.
 fn check_relation(
     src: &str,
     m: &Model,
     f: &Field,
-    models: &FastMap<&str, &Model>,
+    rel: Option<&Attribute>,
+    target: &Model,
+    resolved: &[Resolved],
+    top: &FastMap<&str, Top>,
 ) -> Result<(), SchemaError> {
     let err = |msg: String| {
         Err(SchemaError::at(
@@ -492,11 +670,8 @@ fn check_relation(
         ))
     };
     let target_name = f.type_name();
-    let Some(target) = models.get(target_name) else {
-        return Ok(());
-    };
-    let fields = relation_items(f, "fields");
-    let references = relation_items(f, "references");
+    let fields = relation_args(rel, "fields");
+    let references = relation_args(rel, "references");
     if fields.clone().count() != references.clone().count() {
         return err(
             "You must specify the same number of fields in `fields` and `references`.".into(),
@@ -506,7 +681,8 @@ fn check_relation(
         if !m
             .fields
             .iter()
-            .any(|x| x.name == name && !is_relation_field(x, models))
+            .zip(resolved)
+            .any(|(x, r)| x.name == name && !matches!(r, Resolved::Relation(_)))
         {
             return err(format!(
                 "The argument fields must refer only to existing fields. The following fields do not exist in this model: {name}"
@@ -517,7 +693,7 @@ fn check_relation(
         if !target
             .fields
             .iter()
-            .any(|x| x.name == name && !is_relation_field(x, models))
+            .any(|x| x.name == name && !is_relation(x, top))
         {
             return err(format!(
                 "The argument `references` must refer only to existing fields in the related model `{target_name}`. The following fields do not exist in the related model: {name}"
@@ -530,9 +706,11 @@ fn check_relation(
     }
     // Every relation needs its opposite field; which one carries `fields` decides where the
     // foreign key lives, so a one-sided relation would leave the database shape unknown.
-    let name = relation_name(f);
+    let name = rel
+        .and_then(|a| arg(a, "name", true))
+        .and_then(Expr::as_str);
     let opposite = target.fields.iter().find(|o| {
-        o.type_name() == m.name
+        same_name(o.type_name(), &m.name)
             && relation_name(o) == name
             && !(target.name == m.name && o.name == f.name)
     });
