@@ -898,29 +898,55 @@ fn diff_table(
 }
 
 /// Column lookup by database name: a linear scan for the usual few dozen columns, a hash
-/// map only for very wide tables.
+/// map only for very wide tables. The scan compares a small key per column (length, first
+/// and last byte) and compares whole names only where the key matches: a table diff looks
+/// names up dozens of times, and a string comparison per column made that its main cost.
 struct NameIndex<'t> {
     columns: &'t [Column<'t>],
+    keys: [u32; SCAN_COLUMNS],
     map: Option<FastMap<&'t str, usize>>,
+}
+
+/// Widest table looked up by scanning.
+const SCAN_COLUMNS: usize = 32;
+
+/// A name's length (low 16 bits), first and last byte: equal names have equal keys.
+fn name_key(name: &str) -> u32 {
+    let b = name.as_bytes();
+    let first = b.first().copied().unwrap_or(0);
+    let last = b.last().copied().unwrap_or(0);
+    ((b.len() & 0xffff) as u32) << 16 | u32::from(first) << 8 | u32::from(last)
 }
 
 impl<'t> NameIndex<'t> {
     fn new(columns: &'t [Column<'t>]) -> Self {
-        let map = (columns.len() > 32).then(|| {
+        let mut keys = [0; SCAN_COLUMNS];
+        let map = if columns.len() > SCAN_COLUMNS {
             let mut map = FastMap::with_capacity_and_hasher(columns.len(), Default::default());
             // The last column of a name wins, as the reverse scan below finds it.
             for (i, c) in columns.iter().enumerate() {
                 map.insert(c.name, i);
             }
-            map
-        });
-        NameIndex { columns, map }
+            Some(map)
+        } else {
+            for (k, c) in keys.iter_mut().zip(columns) {
+                *k = name_key(c.name);
+            }
+            None
+        };
+        NameIndex { columns, keys, map }
     }
 
     fn get(&self, name: &str) -> Option<usize> {
         match &self.map {
             Some(map) => map.get(name).copied(),
-            None => self.columns.iter().rposition(|c| c.name == name),
+            None => {
+                let key = name_key(name);
+                let keys = self.keys.get(..self.columns.len()).unwrap_or_default();
+                keys.iter()
+                    .zip(self.columns)
+                    .rposition(|(k, c)| *k == key && c.name == name)
+            }
         }
     }
 
@@ -932,8 +958,16 @@ impl<'t> NameIndex<'t> {
 /// An index or key entry with its column name mapped through `map`: the name, then ` rest`
 /// (e.g. ` DESC`) if the entry has one.
 fn entry<'x>(x: &'x str, map: &'x FastMap<&'x str, &'x str>) -> [&'x str; 3] {
-    let (name, rest) = x.split_once(' ').unwrap_or((x, ""));
-    let mapped = map.get(name).copied().unwrap_or(name);
+    // A byte scan: entries are short, and `split_once` calls `memchr` for each.
+    let (name, rest) = match x.bytes().position(|b| b == b' ') {
+        Some(i) => (x.get(..i).unwrap_or(x), x.get(i + 1..).unwrap_or("")),
+        None => (x, ""),
+    };
+    let mapped = if map.is_empty() {
+        name
+    } else {
+        map.get(name).copied().unwrap_or(name)
+    };
     if rest.is_empty() {
         [mapped, "", ""]
     } else {
