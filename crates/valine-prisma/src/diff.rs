@@ -1448,6 +1448,84 @@ mod tests {
         assert_eq!(diff(&old, &new), one_pass);
     }
 
+    /// Tables are paired by one merge over the two sorted maps: drops come in the old
+    /// schema's table order, adds in the new one's, and a remapped model is a rename, with
+    /// unmatched names on both sides interleaved around the matched ones.
+    #[test]
+    fn table_pairing_keeps_drop_add_and_rename_order() {
+        let model = |name: &str, table: &str| {
+            format!("model {name} {{\n  id Int @id\n\n  @@map(\"{table}\")\n}}\n")
+        };
+        let base: String = [
+            model("A", "a"),
+            model("C", "c"),
+            model("E", "e"),
+            model("G", "g"),
+            model("K", "k"),
+        ]
+        .concat();
+        let target: String = [
+            model("B", "b"),
+            model("C", "c"),
+            model("E", "f"),
+            model("H", "h"),
+            model("K", "k"),
+        ]
+        .concat();
+        let analysis = crate::analyze(&base, &target);
+        assert!(analysis.is_ok(), "{analysis:?}");
+        let ops: Vec<(OpKind, String)> = analysis
+            .map(|a| a.operations)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| (o.kind, o.table))
+            .collect();
+        let op = |k: OpKind, t: &str| (k, t.to_string());
+        assert_eq!(
+            ops,
+            vec![
+                op(OpKind::DropModel, "a"),
+                op(OpKind::DropModel, "g"),
+                op(OpKind::AddModel, "b"),
+                op(OpKind::AddModel, "h"),
+                op(OpKind::RenameTable, "f"),
+                // Its primary key's default name follows the table: `e_pkey` → `f_pkey`.
+                op(OpKind::RenameConstraint, "f"),
+            ]
+        );
+    }
+
+    /// The keyed scan finds the last column of a name, like the plain reverse scan it
+    /// replaces, also among names that share a key (same length, first and last byte).
+    /// Validation rejects two columns of one name; the index must not rely on that.
+    #[test]
+    fn column_lookup_is_exact_under_key_collisions() {
+        let parsed = crate::parse("model M {\n  id Int @id\n}\n");
+        assert!(parsed.is_ok(), "{parsed:?}");
+        let schema = parsed.unwrap_or_default();
+        let ir = crate::lower(&schema);
+        let Some(template) = ir.tables.get("M").and_then(|t| t.columns.first()) else {
+            panic!("table M has its id column");
+        };
+        let columns: Vec<Column> = ["abcd", "axxd", "ab", "axxd", "x"]
+            .into_iter()
+            .map(|name| Column {
+                name,
+                ..template.clone()
+            })
+            .collect();
+        let index = NameIndex::new(&columns);
+        let plain = |name: &str| columns.iter().rposition(|c| c.name == name);
+        for name in ["abcd", "axxd", "ab", "x", "abxd", "a", "", "axx", "id"] {
+            assert_eq!(index.get(name), plain(name), "{name}");
+        }
+        assert_eq!(
+            index.get("axxd"),
+            Some(3),
+            "the later column of a repeated name"
+        );
+    }
+
     #[test]
     fn seed_weights_and_destructive_set_are_exact() {
         assert_eq!(OpKind::AddModel.weight(), 1);
