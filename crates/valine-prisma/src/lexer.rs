@@ -148,7 +148,14 @@ impl<'a> Lexer<'a> {
 
     #[cold]
     fn fail(&mut self, at: usize, message: String) -> RawToken {
-        self.error = Some(SchemaError::at(self.src, at, message));
+        let error = SchemaError::at(self.src, at, message);
+        self.fail_with(at, error)
+    }
+
+    /// Ends the token stream with `error`, found at offset `at`.
+    #[cold]
+    fn fail_with(&mut self, at: usize, error: SchemaError) -> RawToken {
+        self.error = Some(error);
         self.pos = self.src.len();
         RawToken {
             kind: Kind::Error,
@@ -160,9 +167,7 @@ impl<'a> Lexer<'a> {
     /// has no place for, and unterminated strings, give an `Error` token. Works on bytes:
     /// every token boundary is an ASCII byte, and non-ASCII text can only appear inside
     /// strings and comments (or as Unicode whitespace).
-    // Always inlined: it runs once per token, and as a call its register saves and restores
-    // were a fifth of its cost.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn next_token(&mut self) -> RawToken {
         let src = self.src;
         let bytes = src.as_bytes();
@@ -218,11 +223,7 @@ impl<'a> Lexer<'a> {
                     Some(p) => (Kind::Str, i + p + 2),
                     None => match string_value(src, start) {
                         Ok((_, end)) => (Kind::StrEscaped, end),
-                        Err(e) => {
-                            let t = self.fail(start, String::new());
-                            self.error = Some(e);
-                            return t;
-                        }
+                        Err(e) => return self.fail_with(start, e),
                     },
                 },
                 b'@' => {
