@@ -499,14 +499,12 @@ fn diff_with(old: &Ir<'_>, new: &Ir<'_>, parallel_from: usize) -> Analysis {
         }
     }
     let mut renamed: FastMap<&str, &str> = FastMap::default(); // old db name → new db name
-    let mut renamed_pairs: FastMap<&str, &Table> = FastMap::default();
     for t in &old_only {
         if let Some(n) = new_only
             .iter()
             .find(|n| n.model == t.model && !t.model.starts_with('_'))
         {
             renamed.insert(&t.name, &n.name);
-            renamed_pairs.insert(&t.name, n);
         }
     }
     let renamed_to: BTreeSet<&str> = renamed.values().copied().collect();
@@ -530,18 +528,16 @@ fn diff_with(old: &Ir<'_>, new: &Ir<'_>, parallel_from: usize) -> Analysis {
             format!("creates table `{}` ({} columns)", t.name, t.columns.len()),
         );
     }
-    // Matched and renamed pairs, in the old schema's table order.
-    let pairs: Vec<(&Table, &Table)> = if renamed_pairs.is_empty() {
+    // Matched and renamed pairs, in the old schema's table order (`matched` is that order
+    // when nothing was renamed).
+    let pairs: Vec<(&Table, &Table)> = if renamed.is_empty() {
         matched
     } else {
         old.tables
             .values()
             .filter_map(|o| {
-                renamed_pairs
-                    .get(&*o.name)
-                    .copied()
-                    .or_else(|| new.tables.get(&o.name))
-                    .map(|n| (o, n))
+                let new_name: &str = renamed.get(&*o.name).copied().unwrap_or(&o.name);
+                new.tables.get(new_name).map(|n| (o, n))
             })
             .collect()
     };
