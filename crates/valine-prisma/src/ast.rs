@@ -216,18 +216,22 @@ impl<'a> Model<'a> {
 
 impl<'a> Attribute<'a> {
     /// The argument called `name`, or — when `positional` — the first unnamed argument.
+    /// One pass over the arguments, inlined: validation and lowering ask it of nearly every
+    /// attribute.
+    #[inline]
     pub fn arg(&self, name: &str, positional: bool) -> Option<&Expr<'a>> {
-        self.args
-            .iter()
-            .find(|a| a.name.as_deref() == Some(name))
-            .or_else(|| {
-                if positional {
-                    self.args.iter().find(|a| a.name.is_none())
-                } else {
-                    None
+        let mut first_positional = None;
+        for x in &self.args {
+            match &x.name {
+                Some(n) if n == name => return Some(&x.value),
+                Some(_) => {}
+                None if positional && first_positional.is_none() => {
+                    first_positional = Some(&x.value)
                 }
-            })
-            .map(|a| &a.value)
+                None => {}
+            }
+        }
+        first_positional
     }
 }
 

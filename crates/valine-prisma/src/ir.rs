@@ -5,7 +5,7 @@
 
 use crate::ast::*;
 use crate::fasthash::FastMap;
-use crate::validate::{arg, listed, relation_name, same_name, split_dot};
+use crate::validate::{listed, native_type_name, paths, relation_name, same_name};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -169,17 +169,7 @@ fn concat(parts: &[&str]) -> String {
 
 /// Prisma's default constraint name: `{table}_{columns}` truncated to leave room for the
 /// suffix (`_idx`, `_key`, `_fkey`, `_pkey`).
-pub fn constraint_name(provider: &str, table: &str, columns: &[&str], suffix: &str) -> String {
-    constraint_name_of(
-        Dialect::of(provider),
-        table,
-        columns.iter().copied(),
-        suffix,
-    )
-}
-
-/// [`constraint_name`] of columns given by an iterator.
-fn constraint_name_of<'c>(
+fn constraint_name<'c>(
     dialect: Dialect,
     table: &str,
     columns: impl Iterator<Item = &'c str> + Clone,
@@ -208,7 +198,7 @@ fn map_arg<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a str> {
     attrs
         .iter()
         .find(|a| a.name == name)
-        .and_then(|a| arg(a, "name", true))
+        .and_then(|a| a.arg("name", true))
         .and_then(Expr::as_str)
 }
 
@@ -218,7 +208,7 @@ fn enum_value_db<'x>(v: &'x EnumValue<'_>) -> &'x str {
 }
 
 fn named_str<'a>(a: &'a Attribute, key: &str) -> Option<&'a str> {
-    arg(a, key, false).and_then(Expr::as_str)
+    a.arg(key, false).and_then(Expr::as_str)
 }
 
 /// What a top-level name declares. One map answers every question lowering asks of a type
@@ -348,18 +338,17 @@ pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
         ds_name,
         decls: &decls,
     };
-    // Tables are lowered in name order, so the map is built from a sorted list in one go
-    // (`from_iter` finds a single run and builds the tree bottom-up) instead of by an insert
-    // per table, each searching the tree and moving its ~200-byte values around. Sorting
-    // (name prefix, position) pairs moves a few bytes per step, and the first 16 bytes of a
-    // name decide most comparisons without a call to `memcmp`.
+    // Tables are lowered in name order, so the map is built from a sorted list of distinct
+    // names in one go instead of by an insert per table, each searching the tree and moving
+    // its ~200-byte values around. Sorting (name prefix, position) pairs moves a few bytes
+    // per step, and the first 16 bytes of a name decide most comparisons without a call to
+    // `memcmp`.
     let mut order: Vec<(u128, usize)> = infos
         .iter()
         .map(|info| (name_prefix(&info.table), info.index))
         .collect();
     let table_name = |i: usize| infos.get(i).map(|info| info.table.as_ref());
-    // Stable, so equal names keep schema order and the later one wins in `from_iter` (it
-    // keeps the last of equal keys), as with repeated inserts.
+    // Stable, so equal names keep schema order (see the dedup below).
     order.sort_by(|x, y| {
         x.0.cmp(&y.0)
             .then_with(|| table_name(x.1).cmp(&table_name(y.1)))
@@ -378,28 +367,41 @@ pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
         }
     }
     let joins = implicit_join_tables(dialect, &scratch.lists, &tables, &placed);
-    // Appended after the model tables: `from_iter`'s stable sort merges them in, and one
-    // named like a model's table replaces it, as an insert after it would.
-    tables.extend(joins.into_iter().map(|t| (t.name.clone(), t)));
-    let tables: BTreeMap<Cow<str>, Table> = tables.into_iter().collect();
-    let enums: BTreeMap<Cow<str>, EnumIr> = enums
-        .iter()
-        .map(|info| {
-            (
-                info.db.clone(),
-                EnumIr {
-                    name: info.e.name.as_ref(),
-                    db_name: info.db.clone(),
-                    values: info
-                        .e
-                        .values
-                        .iter()
-                        .map(|v| (v.name.as_ref(), enum_value_db(v)))
-                        .collect(),
-                },
-            )
-        })
-        .collect();
+    // Two models of one table name (validation rejects them, lowering must not rely on it):
+    // the later one in the schema wins, as an insert after the earlier one would.
+    if tables.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
+        let mut distinct: Vec<(Cow<str>, Table)> = Vec::with_capacity(tables.len());
+        for (name, t) in tables {
+            match distinct.last_mut() {
+                Some(last) if last.0 == name => *last = (name, t),
+                _ => distinct.push((name, t)),
+            }
+        }
+        tables = distinct;
+    }
+    let mut tables: BTreeMap<Cow<str>, Table> = tables.into_iter().collect();
+    // Join tables go in after the models' tables: one named like a model's table replaces it.
+    for t in joins {
+        tables.insert(t.name.clone(), t);
+    }
+    // Enums in schema order; of two with one database name the later wins.
+    let mut enum_map: BTreeMap<Cow<str>, EnumIr> = BTreeMap::new();
+    for info in &enums {
+        enum_map.insert(
+            info.db.clone(),
+            EnumIr {
+                name: info.e.name.as_ref(),
+                db_name: info.db.clone(),
+                values: info
+                    .e
+                    .values
+                    .iter()
+                    .map(|v| (v.name.as_ref(), enum_value_db(v)))
+                    .collect(),
+            },
+        );
+    }
+    let enums = enum_map;
     Ir {
         provider,
         tables,
@@ -462,17 +464,14 @@ impl<'x, 'a> FieldAttrs<'x, 'a> {
                 "default" => &mut out.default,
                 name => {
                     if out.native.is_none()
-                        && let Some((prefix, t)) = split_dot(name)
-                        && (prefix == ds_name || prefix == "db")
+                        && let Some(t) = native_type_name(name, ds_name)
                     {
                         out.native = Some((t, a));
                     }
                     continue;
                 }
             };
-            if slot.is_none() {
-                *slot = Some(a);
-            }
+            slot.get_or_insert(a);
         }
         out
     }
@@ -507,24 +506,10 @@ impl<'x, 'a> RelationArgs<'x, 'a> {
                 "map" => &mut out.map,
                 _ => continue,
             };
-            if slot.is_none() {
-                *slot = Some(&x.value);
-            }
+            slot.get_or_insert(&x.value);
         }
         out
     }
-}
-
-/// The paths of a list argument (`[a, b]`); nothing for any other value.
-fn paths<'x>(e: Option<&'x Expr<'_>>) -> impl Iterator<Item = &'x str> + Clone {
-    let items: &[Expr] = match e {
-        Some(Expr::Array(items)) => items,
-        _ => &[],
-    };
-    items.iter().filter_map(|e| match e {
-        Expr::Path(p) => Some(p.as_ref()),
-        _ => None,
-    })
 }
 
 fn lower_model<'a, 'c>(
@@ -561,7 +546,7 @@ fn lower_model<'a, 'c>(
         let attrs = FieldAttrs::of(f, ctx.ds_name);
         let name = attrs
             .map
-            .and_then(|a| arg(a, "name", true))
+            .and_then(|a| a.arg("name", true))
             .and_then(Expr::as_str)
             .unwrap_or(f.name.as_ref());
         s.columns.push((f.name.as_ref(), name));
@@ -592,7 +577,7 @@ fn lower_model<'a, 'c>(
         };
         let default = attrs
             .default
-            .and_then(|a| arg(a, "value", true))
+            .and_then(|a| a.arg("value", true))
             .and_then(|v| default_sql(v, enum_decl));
         columns.push(Column {
             field: f.name.as_ref(),
@@ -615,7 +600,7 @@ fn lower_model<'a, 'c>(
             primary_key = Some(PrimaryKey {
                 name: named_str(a, "map").map_or_else(
                     || {
-                        Cow::Owned(constraint_name_of(
+                        Cow::Owned(constraint_name(
                             dialect,
                             bare_table,
                             [].into_iter(),
@@ -631,7 +616,7 @@ fn lower_model<'a, 'c>(
             indexes.push(Index {
                 name: named_str(a, "map").map_or_else(
                     || {
-                        Cow::Owned(constraint_name_of(
+                        Cow::Owned(constraint_name(
                             dialect,
                             bare_table,
                             [name].into_iter(),
@@ -640,7 +625,7 @@ fn lower_model<'a, 'c>(
                     },
                     Cow::Borrowed,
                 ),
-                columns: vec![with_sort(name, arg(a, "sort", false))],
+                columns: vec![with_sort(name, a.arg("sort", false))],
                 fields: vec![f.name.as_ref()],
                 unique: true,
                 kind: None,
@@ -661,7 +646,7 @@ fn lower_model<'a, 'c>(
                 primary_key = Some(PrimaryKey {
                     name: named_str(a, "map").map_or_else(
                         || {
-                            Cow::Owned(constraint_name_of(
+                            Cow::Owned(constraint_name(
                                 dialect,
                                 bare_table,
                                 [].into_iter(),
@@ -678,7 +663,7 @@ fn lower_model<'a, 'c>(
             "index" => (
                 false,
                 "_idx",
-                arg(a, "type", false).and_then(|e| match e {
+                a.arg("type", false).and_then(|e| match e {
                     Expr::Path(p) if p != "BTree" => Some(p.as_ref()),
                     _ => None,
                 }),
@@ -688,7 +673,7 @@ fn lower_model<'a, 'c>(
         };
         // Field names, columns (with ` DESC`) and bare columns (for the default name) in one
         // pass over the entries (`name` or `name(sort: Desc)`; other entries name no field).
-        let entries: &[Expr] = match arg(a, "fields", true) {
+        let entries: &[Expr] = match a.arg("fields", true) {
             Some(Expr::Array(items)) => items,
             _ => &[],
         };
@@ -719,7 +704,7 @@ fn lower_model<'a, 'c>(
         indexes.push(Index {
             name: named_str(a, "map").map_or_else(
                 || {
-                    Cow::Owned(constraint_name_of(
+                    Cow::Owned(constraint_name(
                         dialect,
                         bare_table,
                         cols.iter().copied(),
@@ -759,7 +744,7 @@ fn lower_model<'a, 'c>(
         foreign_keys.push(ForeignKey {
             name: rel.map.and_then(Expr::as_str).map_or_else(
                 || {
-                    Cow::Owned(constraint_name_of(
+                    Cow::Owned(constraint_name(
                         dialect,
                         bare_table,
                         cols.iter().copied(),
@@ -867,7 +852,8 @@ fn db_type<'a>(
 }
 
 /// A lowercased native type name as a `'static` string, for the common ones: most native
-/// types carry no arguments, and their lowercased name is then the whole type.
+/// types carry no arguments, and their lowercased name is then the whole type. Only an
+/// allocation saver: a name missing here lowers the same, into an owned string.
 fn static_native(lower: &str) -> Option<&'static str> {
     Some(match lower {
         "text" => "text",
@@ -1096,7 +1082,7 @@ fn implicit_join_tables<'a>(
             ..id
         };
         let fk = |c: &'static str, info: &ModelInfo<'a>, pk: &'a str| ForeignKey {
-            name: Cow::Owned(constraint_name_of(dialect, &name, [c].into_iter(), "_fkey")),
+            name: Cow::Owned(constraint_name(dialect, &name, [c].into_iter(), "_fkey")),
             field: c,
             columns: vec![c],
             referenced_table: info.table.clone(),
@@ -1109,12 +1095,7 @@ fn implicit_join_tables<'a>(
             name: Cow::Owned(name.clone()),
             columns: vec![col("A", a_ty), col("B", b_ty)],
             primary_key: Some(PrimaryKey {
-                name: Cow::Owned(constraint_name_of(
-                    dialect,
-                    &name,
-                    ["AB"].into_iter(),
-                    "_pkey",
-                )),
+                name: Cow::Owned(constraint_name(dialect, &name, ["AB"].into_iter(), "_pkey")),
                 columns: vec!["A", "B"],
             }),
             indexes: vec![Index {

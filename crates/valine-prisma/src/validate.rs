@@ -49,7 +49,14 @@ impl FieldAttr {
 
 /// `@db.X` or `@{datasource}.X`.
 fn is_native(name: &str, ds_name: &str) -> bool {
-    split_dot(name).is_some_and(|(prefix, _)| prefix == ds_name || prefix == "db")
+    native_type_name(name, ds_name).is_some()
+}
+
+/// The `X` of a native type attribute `@db.X` or `@{datasource}.X`.
+pub(crate) fn native_type_name<'x>(name: &'x str, ds_name: &str) -> Option<&'x str> {
+    split_dot(name)
+        .filter(|(prefix, _)| *prefix == ds_name || *prefix == "db")
+        .map(|(_, t)| t)
 }
 
 /// `name.split_once('.')` as a plain byte scan: attribute names are short, and the general
@@ -164,7 +171,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
             e.attributes
                 .iter()
                 .find(|a| a.name == name)
-                .and_then(|a| arg(a, "name", true))
+                .and_then(|a| a.arg("name", true))
                 .and_then(Expr::as_str)
         };
         let db = (
@@ -244,7 +251,7 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
 
 /// The string argument of an attribute such as `@@map("name")`.
 fn attr_str<'a>(a: Option<&'a Attribute<'_>>) -> Option<&'a str> {
-    a.and_then(|a| arg(a, "name", true)).and_then(Expr::as_str)
+    a.and_then(|a| a.arg("name", true)).and_then(Expr::as_str)
 }
 
 /// Bytes a block or field name may contain: ASCII letters, digits and `_`.
@@ -293,7 +300,7 @@ fn check_name(src: &str, name: &str, span: Span, kind: &str) -> Result<(), Schem
 }
 
 fn expect_string_arg(src: &str, a: &Attribute) -> Result<(), SchemaError> {
-    match arg(a, "name", true) {
+    match a.arg("name", true) {
         Some(Expr::String(s)) if s.is_empty() => Err(SchemaError::at(
             src,
             a.span.start,
@@ -310,13 +317,8 @@ fn expect_string_arg(src: &str, a: &Attribute) -> Result<(), SchemaError> {
 
 /// Field names listed by `@@id`/`@@unique`/`@@index` (`fields:` or positional), where an
 /// entry may be `name(sort: Desc)`.
-pub fn listed_fields<'x>(a: &'x Attribute<'_>) -> Vec<&'x str> {
-    listed(a).collect()
-}
-
-/// [`listed_fields`] without collecting them.
 pub(crate) fn listed<'x>(a: &'x Attribute<'_>) -> impl Iterator<Item = &'x str> + Clone {
-    let items: &[Expr] = match arg(a, "fields", true) {
+    let items: &[Expr] = match a.arg("fields", true) {
         Some(Expr::Array(items)) => items,
         _ => &[],
     };
@@ -325,27 +327,6 @@ pub(crate) fn listed<'x>(a: &'x Attribute<'_>) -> impl Iterator<Item = &'x str> 
         Expr::Function { name, .. } => Some(name.as_ref()),
         _ => None,
     })
-}
-
-/// [`Attribute::arg`] in one pass over the arguments (that scans them again to fall back to
-/// the positional one), and inlined: validation and lowering ask it of nearly every
-/// attribute.
-#[inline]
-pub(crate) fn arg<'x, 'a>(
-    a: &'x Attribute<'a>,
-    name: &str,
-    positional: bool,
-) -> Option<&'x Expr<'a>> {
-    let mut first_positional = None;
-    for x in &a.args {
-        match &x.name {
-            Some(n) if n == name => return Some(&x.value),
-            Some(_) => {}
-            None if positional && first_positional.is_none() => first_positional = Some(&x.value),
-            None => {}
-        }
-    }
-    first_positional
 }
 
 /// True for the built-in scalar type names.
@@ -363,17 +344,6 @@ pub fn is_scalar(name: &str) -> bool {
             | "Json"
             | "Bytes"
     )
-}
-
-pub fn is_relation_field(f: &Field, models: &FastMap<&str, &Model>) -> bool {
-    // Most fields are scalars; answering those without hashing the type name matters on
-    // large schemas, where this is asked for every field several times.
-    if let FieldType::Named(n) = &f.ty
-        && is_scalar(n)
-    {
-        return false;
-    }
-    matches!(&f.ty, FieldType::Named(n) if models.get(n.as_ref()).is_some_and(|m| m.kind != ModelKind::Type))
 }
 
 /// Lists [`check_model`] fills and empties per model, kept for the whole schema so they are
@@ -457,7 +427,7 @@ fn check_model<'s>(
                     expect_string_arg(src, a)?;
                     map = Some(a);
                 }
-                FieldAttr::Default if arg(a, "value", true).is_none() => {
+                FieldAttr::Default if a.arg("value", true).is_none() => {
                     return err(a.span, "Attribute \"@default\" expects a value.".into());
                 }
                 FieldAttr::Id => id = true,
@@ -498,7 +468,7 @@ fn check_model<'s>(
             check_relation(src, m, f, relation, target, resolved, top)?;
         } else {
             let db = map
-                .and_then(|a| arg(a, "name", true))
+                .and_then(|a| a.arg("name", true))
                 .and_then(Expr::as_str)
                 .unwrap_or(f.name.as_ref());
             columns.push((db, f));
@@ -613,32 +583,13 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
 /// The name a relation field belongs to: `@relation("name")` or `@relation(name: "name")`.
 pub fn relation_name<'x>(f: &'x Field<'_>) -> Option<&'x str> {
     f.attribute("relation")
-        .and_then(|a| arg(a, "name", true))
+        .and_then(|a| a.arg("name", true))
         .and_then(Expr::as_str)
 }
 
-pub fn relation_list<'a>(f: &'a Field, key: &str) -> Vec<&'a str> {
-    relation_items(f, key).collect()
-}
-
-/// [`relation_list`] without collecting it.
-pub(crate) fn relation_items<'a>(f: &'a Field, key: &str) -> impl Iterator<Item = &'a str> + Clone {
-    let items: &[Expr] = match f.attribute("relation").and_then(|a| arg(a, key, false)) {
-        Some(Expr::Array(items)) => items,
-        _ => &[],
-    };
-    items.iter().filter_map(|e| match e {
-        Expr::Path(p) => Some(p.as_ref()),
-        _ => None,
-    })
-}
-
-/// `fields: [..]` or `references: [..]` of a `@relation` attribute.
-pub(crate) fn relation_args<'a>(
-    rel: Option<&'a Attribute<'_>>,
-    key: &str,
-) -> impl Iterator<Item = &'a str> + Clone {
-    let items: &[Expr] = match rel.and_then(|a| arg(a, key, false)) {
+/// The paths of a list argument (`fields: [a, b]`); nothing for any other value.
+pub(crate) fn paths<'x>(e: Option<&'x Expr<'_>>) -> impl Iterator<Item = &'x str> + Clone {
+    let items: &[Expr] = match e {
         Some(Expr::Array(items)) => items,
         _ => &[],
     };
@@ -670,8 +621,8 @@ fn check_relation(
         ))
     };
     let target_name = f.type_name();
-    let fields = relation_args(rel, "fields");
-    let references = relation_args(rel, "references");
+    let fields = paths(rel.and_then(|a| a.arg("fields", false)));
+    let references = paths(rel.and_then(|a| a.arg("references", false)));
     if fields.clone().count() != references.clone().count() {
         return err(
             "You must specify the same number of fields in `fields` and `references`.".into(),
@@ -706,9 +657,7 @@ fn check_relation(
     }
     // Every relation needs its opposite field; which one carries `fields` decides where the
     // foreign key lives, so a one-sided relation would leave the database shape unknown.
-    let name = rel
-        .and_then(|a| arg(a, "name", true))
-        .and_then(Expr::as_str);
+    let name = rel.and_then(|a| a.arg("name", true)).and_then(Expr::as_str);
     let opposite = target.fields.iter().find(|o| {
         same_name(o.type_name(), &m.name)
             && relation_name(o) == name
@@ -721,7 +670,12 @@ fn check_relation(
         )),
         Some(o) => {
             let both_lists = f.arity == Arity::List && o.arity == Arity::List;
-            if !both_lists && no_fields && relation_items(o, "fields").next().is_none() {
+            if !both_lists
+                && no_fields
+                && paths(o.attribute("relation").and_then(|a| a.arg("fields", false)))
+                    .next()
+                    .is_none()
+            {
                 return err(format!(
                     "The relation fields `{}` on Model `{}` and `{}` on Model `{}` do not provide the `fields` argument in the @relation attribute. You have to provide it on one of the two fields.",
                     f.name, m.name, o.name, target_name
