@@ -5,7 +5,9 @@
 
 use crate::ast::*;
 use crate::fasthash::FastMap;
-use crate::validate::{listed, native_type_name, paths, relation_name, same_name};
+use crate::validate::{
+    attr_str, attr_str_of, listed, native_type_name, paths, relation_name, same_name,
+};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -194,17 +196,9 @@ fn constraint_name<'c>(
     base
 }
 
-fn map_arg<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a str> {
-    attrs
-        .iter()
-        .find(|a| a.name == name)
-        .and_then(|a| a.arg("name", true))
-        .and_then(Expr::as_str)
-}
-
 /// An enum value's database name (`@map`, else its Prisma name).
 fn enum_value_db<'x>(v: &'x EnumValue<'_>) -> &'x str {
-    map_arg(&v.attributes, "map").unwrap_or(v.name.as_ref())
+    attr_str_of(&v.attributes, "map").unwrap_or(v.name.as_ref())
 }
 
 fn named_str<'a>(a: &'a Attribute, key: &str) -> Option<&'a str> {
@@ -277,7 +271,7 @@ impl<'a, 'c> Ctx<'a, 'c> {
             .iter()
             .filter(|f| f.name == name)
             .find(|f| !matches!(self.kind(f), Kind::Relation(_)))
-            .and_then(|f| map_arg(&f.attributes, "map"))
+            .and_then(|f| attr_str_of(&f.attributes, "map"))
             .unwrap_or(name)
     }
 }
@@ -293,8 +287,8 @@ pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
         match block {
             Block::Model(m) if m.kind == ModelKind::Model => {
                 let table = qualify(
-                    map_arg(&m.attributes, "schema"),
-                    map_arg(&m.attributes, "map").unwrap_or(m.name.as_ref()),
+                    attr_str_of(&m.attributes, "schema"),
+                    attr_str_of(&m.attributes, "map").unwrap_or(m.name.as_ref()),
                 );
                 infos.push(ModelInfo {
                     index: infos.len(),
@@ -303,13 +297,16 @@ pub fn lower<'s>(schema: &'s Schema<'_>) -> Ir<'s> {
                 });
             }
             Block::Enum(e) => {
-                let db = map_arg(&e.attributes, "map").unwrap_or(e.name.as_ref());
-                let db = qualify(map_arg(&e.attributes, "schema"), db);
+                let db = attr_str_of(&e.attributes, "map").unwrap_or(e.name.as_ref());
+                let db = qualify(attr_str_of(&e.attributes, "schema"), db);
                 enums.push(EnumInfo { e, db });
             }
             _ => {}
         }
     }
+    // A second walk, once `infos` and `enums` are complete (the map borrows their entries):
+    // it meets the tables' models and the enums in the first walk's order, so the two
+    // iterators below stay in step with the blocks.
     let mut decls: FastMap<&str, Decl> =
         FastMap::with_capacity_and_hasher(schema.blocks.len(), Default::default());
     let (mut next_info, mut next_enum) = (infos.iter(), enums.iter());
@@ -544,11 +541,7 @@ fn lower_model<'a, 'c>(
             continue;
         }
         let attrs = FieldAttrs::of(f, ctx.ds_name);
-        let name = attrs
-            .map
-            .and_then(|a| a.arg("name", true))
-            .and_then(Expr::as_str)
-            .unwrap_or(f.name.as_ref());
+        let name = attr_str(attrs.map).unwrap_or(f.name.as_ref());
         s.columns.push((f.name.as_ref(), name));
         let mut enum_decl = None;
         let (type_name, type_key, base_db): (&str, TypeKey, Cow<str>) = match (&f.ty, kind) {

@@ -167,16 +167,9 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
     let mut enum_db_names: FastSet<(Option<&str>, &str)> = FastSet::default();
     let mut seen = FastSet::default();
     for e in schema.enums() {
-        let attr_str = |name: &str| {
-            e.attributes
-                .iter()
-                .find(|a| a.name == name)
-                .and_then(|a| a.arg("name", true))
-                .and_then(Expr::as_str)
-        };
         let db = (
-            attr_str("schema"),
-            attr_str("map").unwrap_or(e.name.as_ref()),
+            attr_str_of(&e.attributes, "schema"),
+            attr_str_of(&e.attributes, "map").unwrap_or(e.name.as_ref()),
         );
         if !enum_db_names.insert(db) {
             return err(
@@ -250,8 +243,13 @@ pub fn validate(src: &str, schema: &Schema) -> Result<(), SchemaError> {
 }
 
 /// The string argument of an attribute such as `@@map("name")`.
-fn attr_str<'a>(a: Option<&'a Attribute<'_>>) -> Option<&'a str> {
+pub(crate) fn attr_str<'a>(a: Option<&'a Attribute<'_>>) -> Option<&'a str> {
     a.and_then(|a| a.arg("name", true)).and_then(Expr::as_str)
+}
+
+/// [`attr_str`] of the first attribute called `name` in `attrs`.
+pub(crate) fn attr_str_of<'a>(attrs: &'a [Attribute<'_>], name: &str) -> Option<&'a str> {
+    attr_str(attrs.iter().find(|a| a.name == name))
 }
 
 /// Bytes a block or field name may contain: ASCII letters, digits and `_`.
@@ -467,10 +465,7 @@ fn check_model<'s>(
         if let Resolved::Relation(target) = res {
             check_relation(src, m, f, relation, target, resolved, top)?;
         } else {
-            let db = map
-                .and_then(|a| a.arg("name", true))
-                .and_then(Expr::as_str)
-                .unwrap_or(f.name.as_ref());
+            let db = attr_str(map).unwrap_or(f.name.as_ref());
             columns.push((db, f));
             has_criterion |= unique && f.arity == Arity::Required;
         }
@@ -582,9 +577,7 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
 
 /// The name a relation field belongs to: `@relation("name")` or `@relation(name: "name")`.
 pub fn relation_name<'x>(f: &'x Field<'_>) -> Option<&'x str> {
-    f.attribute("relation")
-        .and_then(|a| a.arg("name", true))
-        .and_then(Expr::as_str)
+    attr_str(f.attribute("relation"))
 }
 
 /// The paths of a list argument (`fields: [a, b]`); nothing for any other value.
@@ -657,7 +650,7 @@ fn check_relation(
     }
     // Every relation needs its opposite field; which one carries `fields` decides where the
     // foreign key lives, so a one-sided relation would leave the database shape unknown.
-    let name = rel.and_then(|a| a.arg("name", true)).and_then(Expr::as_str);
+    let name = attr_str(rel);
     let opposite = target.fields.iter().find(|o| {
         same_name(o.type_name(), &m.name)
             && relation_name(o) == name
