@@ -680,10 +680,10 @@ fn lower_model<'a, 'c>(
                 _ => continue,
             };
             let col = col_of(field);
-            // The sort order is read at the field's position among the listed fields, not
-            // among the entries (an entry naming no field shifts it), as it always was.
-            let sort = match entries.get(fields.len()) {
-                Some(Expr::Function { args, .. }) => args
+            // The entry's own sort order: an entry naming no field (validation lets one
+            // through) must not shift the others' onto the wrong column.
+            let sort = match e {
+                Expr::Function { args, .. } => args
                     .iter()
                     .find(|x| x.name.as_deref() == Some("sort"))
                     .map(|x| &x.value),

@@ -735,3 +735,21 @@ fn large_inputs_take_the_parallel_path_with_the_same_results() {
     let e = analyze(&broken, &broken).unwrap_err();
     assert_eq!(e.side, Some(valine_prisma::Side::Base));
 }
+
+/// Each `@@index` entry keeps its own sort order, also after an entry that names no field.
+#[test]
+fn index_sort_order_follows_its_own_entry() {
+    let src =
+        "model M {\n  id Int @id\n  a  Int\n  b  Int\n\n  @@index([1, a(sort: Desc), b])\n}\n";
+    let parsed = valine_prisma::parse(src);
+    assert!(parsed.is_ok(), "{parsed:?}");
+    let schema = parsed.unwrap_or_default();
+    let ir = valine_prisma::lower(&schema);
+    let columns: Vec<String> = ir
+        .tables
+        .get("M")
+        .and_then(|t| t.indexes.first())
+        .map(|i| i.columns.iter().map(|c| c.to_string()).collect())
+        .unwrap_or_default();
+    assert_eq!(columns, ["a DESC", "b"]);
+}
