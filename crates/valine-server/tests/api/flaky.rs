@@ -459,6 +459,28 @@ async fn candidate_parameters_are_validated_not_500() {
     assert_error(resp, 404, "FEATURE_DISABLED").await;
 }
 
+/// Every assessed candidate on `main` over the last 30 days (broken tests included, no
+/// minimum of runs), by test name, as the replay tests compare them.
+async fn main_branch_candidates(
+    app: &TestApp,
+    now: i64,
+) -> std::collections::HashMap<String, valine_ci::flaky::FlakyCandidate> {
+    use valine_server::internal::tests::{CandidateQuery, assess};
+    let query = CandidateQuery {
+        min_runs: 1,
+        window_days: 30,
+        branch: Some("main".into()),
+        limit: 100,
+        include_broken: true,
+    };
+    assess(&app.state.store, &query, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.test_name.clone(), c))
+        .collect()
+}
+
 /// Rollups are kept only for tests that have failed or retry-passed, and a test's stored
 /// history is replayed into them at its first failure: on one branch, over three weeks,
 /// the result must equal the reference batch analysis of the whole history, with an
@@ -468,9 +490,7 @@ async fn tracked_rollups_with_replayed_history_match_the_reference_analysis() {
     use std::collections::{HashMap, HashSet};
     use valine_ci::flaky::{Observation, analyze_history};
     use valine_ci::junit::Status;
-    use valine_server::internal::tests::{
-        Batch, CandidateQuery, DAY_MS, Incoming, assess, ingest_at,
-    };
+    use valine_server::internal::tests::{Batch, DAY_MS, Incoming, ingest_at};
 
     for db in backends() {
         let app = Spawn::new(db).start().await;
@@ -580,19 +600,7 @@ async fn tracked_rollups_with_replayed_history_match_the_reference_analysis() {
         }
         assert!(excluded.len() == 1 || excluded.is_empty());
 
-        let query = CandidateQuery {
-            min_runs: 1,
-            window_days: 30,
-            branch: Some("main".into()),
-            limit: 100,
-            include_broken: true,
-        };
-        let got: HashMap<String, _> = assess(&app.state.store, &query, now)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| (c.test_name.clone(), c))
-            .collect();
+        let got = main_branch_candidates(&app, now).await;
         // Tests that never failed are not tracked, hence not assessed at all.
         assert!(!got.contains_key("never_fails"), "{got:?}");
         assert!(got.keys().all(|k| !k.starts_with("filler")), "{got:?}");
@@ -611,8 +619,7 @@ async fn mass_first_failures_are_replayed_in_the_background_exactly() {
     use valine_ci::flaky::{Observation, analyze_history};
     use valine_ci::junit::Status;
     use valine_server::internal::tests::{
-        Batch, CandidateQuery, DAY_MS, INLINE_REPLAY_MAX, Incoming, assess, drain_replay_queue,
-        ingest_at,
+        Batch, DAY_MS, INLINE_REPLAY_MAX, Incoming, drain_replay_queue, ingest_at,
     };
 
     for db in backends() {
@@ -670,19 +677,7 @@ async fn mass_first_failures_are_replayed_in_the_background_exactly() {
         drain_replay_queue(&app.state).await.unwrap();
         assert_eq!(drain_replay_queue(&app.state).await.unwrap(), 0);
 
-        let query = CandidateQuery {
-            min_runs: 1,
-            window_days: 30,
-            branch: Some("main".into()),
-            limit: 100,
-            include_broken: true,
-        };
-        let got: HashMap<String, _> = assess(&app.state.store, &query, now)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| (c.test_name.clone(), c))
-            .collect();
+        let got = main_branch_candidates(&app, now).await;
         let ever_failed: HashSet<usize> = (0..tests)
             .filter(|i| (0..6).any(|run| fails(run, *i)))
             .collect();
